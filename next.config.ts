@@ -1,10 +1,12 @@
 import type { NextConfig } from 'next'
+import pkg from './package.json' with { type: 'json' }
 
 const config: NextConfig = {
   reactStrictMode: true,
   // Native addon (N-API) used only by the headless node and the server; never bundled.
   serverExternalPackages: ['node-datachannel'],
   poweredByHeader: false,
+  env: { NEXT_PUBLIC_APP_VERSION: pkg.version },
 }
 
 export default config

@@ -1,0 +1,52 @@
+/**
+ * The HyperMesh server: one Node.js process running the Next.js site and API, and the thin
+ * bootstrap libp2p node (relay + gossip) beside it. Started by `npm start` (scripts/start.mjs).
+ */
+import next from 'next'
+import { createServer } from 'node:http'
+import { readFile } from 'node:fs/promises'
+import { BootstrapNode } from '../lib/server/bootstrap'
+import { readServerConfig } from '../lib/server/config'
+import { registerServices } from '../lib/server/registry'
+
+async function main(): Promise<void> {
+  const dev = process.argv.includes('--dev')
+  const config = readServerConfig(process.env, dev)
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+
+  const bootstrap = new BootstrapNode(config)
+  await bootstrap.start()
+  registerServices({ config, bootstrap, startedAt: Date.now(), version: pkg.version })
+
+  const app = next({ dev, dir: process.cwd(), hostname: config.host, port: config.port })
+  await app.prepare()
+  const handle = app.getRequestHandler()
+  const server = createServer((req, res) => {
+    void handle(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve))
+
+  const health = bootstrap.health()
+  console.log(`HyperMesh ${pkg.version} on http://localhost:${config.port}`)
+  console.log(`bootstrap relay ${health.peerId}`)
+  for (const addr of health.listen) console.log(`  listening ${addr}`)
+
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    console.log(`${signal}: stopping`)
+    server.close()
+    server.closeAllConnections()
+    void bootstrap.stop().finally(() => process.exit(0))
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+main().catch((err: unknown) => {
+  console.error('HyperMesh server failed to start:', err)
+  process.exit(1)
+})

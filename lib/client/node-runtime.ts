@@ -1,0 +1,118 @@
+import { claimSlot, loadSlotIdentity } from '@/lib/adapters/idb-identity'
+import { createMeshLibp2p } from '@/lib/mesh/libp2p-config'
+import { MeshNode, type BootstrapAnswer, type MeshNodeState } from '@/lib/mesh/node'
+import { systemClock } from '@/lib/ports'
+import { meshStore } from './store'
+import type { MeshSnapshot, MeshStatus } from './types'
+import { exposeTestApi } from './test-api'
+
+let started: Promise<MeshNode> | null = null
+
+/**
+ * Start this tab's node once. React StrictMode mounts effects twice and every page mounts the
+ * provider, so the node lives in this module, not in a component.
+ */
+export function startNode(): Promise<MeshNode> {
+  started ??= boot().catch((err: unknown) => {
+    meshStore.update({
+      status: 'offline',
+      problem: `This tab could not start its node: ${err instanceof Error ? err.message : String(err)}. Reload the page to try again.`,
+    })
+    started = null
+    throw err
+  })
+  return started
+}
+
+async function fetchBootstrap(peerId: string, options?: { signal?: AbortSignal }): Promise<BootstrapAnswer> {
+  const res = await fetch(`/api/bootstrap?peer=${encodeURIComponent(peerId)}`, {
+    cache: 'no-store',
+    signal: options?.signal,
+  })
+  if (!res.ok) throw new Error(`bootstrap answered ${res.status}`)
+  return (await res.json()) as BootstrapAnswer
+}
+
+async function boot(): Promise<MeshNode> {
+  const startedAt = performance.timeOrigin
+  meshStore.update({ startedAt, status: 'starting' })
+  exposeTestApi()
+  const slot = await claimSlot()
+  const privateKey = await loadSlotIdentity(slot)
+  const libp2p = await createMeshLibp2p({ privateKey, platform: 'browser' })
+  await libp2p.start()
+  const peerId = libp2p.peerId.toString()
+  meshStore.update({ peerId, slot, status: 'connecting' })
+
+  const nav = navigator as Navigator & { deviceMemory?: number }
+  const node = new MeshNode(
+    {
+      appVersion: process.env.NEXT_PUBLIC_APP_VERSION ?? '0.0.0',
+      capabilities: {
+        cores: typeof nav.hardwareConcurrency === 'number' ? nav.hardwareConcurrency : null,
+        memoryGiB: typeof nav.deviceMemory === 'number' ? nav.deviceMemory : null,
+        platform: 'browser',
+      },
+      ...tuning(),
+    },
+    {
+      libp2p,
+      privateKey,
+      clock: systemClock,
+      random: { next: () => Math.random() },
+      fetchBootstrap: (o) => fetchBootstrap(peerId, o),
+    },
+  )
+  let scheduled = false
+  const publish = (): void => {
+    if (scheduled) return
+    scheduled = true
+    // At most ~10 store updates a second, however busy the node is.
+    setTimeout(() => {
+      scheduled = false
+      meshStore.update(toSnapshot(node.state(), startedAt))
+    }, 100)
+  }
+  node.addEventListener('change', publish)
+  setInterval(publish, 1_000)
+  await node.start()
+  publish()
+  return node
+}
+
+/** Per-tab tuning from the URL (`?peers=16&target=6`), for experiments and load tests. */
+function tuning(): { maxDirectPeers?: number; targetDirectPeers?: number } {
+  const q = new URLSearchParams(location.search)
+  const int = (k: string): number | undefined => {
+    const v = Number(q.get(k))
+    return Number.isInteger(v) && v > 0 && v <= 64 ? v : undefined
+  }
+  const max = int('peers')
+  const target = int('target')
+  return {
+    ...(max !== undefined ? { maxDirectPeers: max } : {}),
+    ...(target !== undefined ? { targetDirectPeers: Math.min(target, max ?? 16) } : {}),
+  }
+}
+
+function statusOf(s: MeshNodeState): MeshStatus {
+  if (s.connections.some((c) => c.transport === 'webrtc')) return 'direct'
+  if (s.relayConnected) return 'relay-only'
+  return s.relayError !== null ? 'offline' : 'connecting'
+}
+
+function toSnapshot(s: MeshNodeState, startedAt: number): Partial<MeshSnapshot> {
+  return {
+    peerId: s.peerId,
+    status: statusOf(s),
+    problem: s.relayError,
+    nextRetryAt: s.nextRetryAt,
+    relayConnected: s.relayConnected,
+    connections: s.connections,
+    nodes: s.nodes,
+    coordinate: s.coordinate,
+    heartbeats: s.heartbeats,
+    connectionsCreated: s.connectionsCreated,
+    joinMs: s.firstDirectAt === null ? null : Math.round(s.firstDirectAt - startedAt),
+  }
+}

@@ -1,0 +1,45 @@
+import type { MeshSnapshot } from './types'
+
+/** The snapshot before the node has started. */
+export const INITIAL_SNAPSHOT: MeshSnapshot = {
+  peerId: null,
+  slot: null,
+  status: 'starting',
+  problem: null,
+  nextRetryAt: null,
+  relayConnected: false,
+  connections: [],
+  nodes: [],
+  coordinate: null,
+  heartbeats: { accepted: 0, dropped: {} },
+  connectionsCreated: 0,
+  startedAt: 0,
+  joinMs: null,
+}
+
+/**
+ * The UI-side store: state lives outside React; components read it with useSyncExternalStore.
+ * Snapshots are immutable: `set` replaces the object so React sees a new reference.
+ */
+export class MeshStore {
+  #snapshot: MeshSnapshot = INITIAL_SNAPSHOT
+  readonly #listeners = new Set<() => void>()
+
+  /** Subscribe to changes; returns the unsubscribe function. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** The current immutable snapshot. */
+  getSnapshot = (): MeshSnapshot => this.#snapshot
+
+  /** Replace fields of the snapshot and notify subscribers. */
+  update(patch: Partial<MeshSnapshot>): void {
+    this.#snapshot = { ...this.#snapshot, ...patch }
+    for (const listener of this.#listeners) listener()
+  }
+}
+
+/** The one store of this tab. */
+export const meshStore = new MeshStore()

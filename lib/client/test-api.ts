@@ -1,0 +1,50 @@
+import { meshStore } from './store'
+import type { MeshSnapshot } from './types'
+
+/** The read-only state on `window.hypermesh`, for e2e tests and curious users. */
+export interface HypermeshTestApi {
+  peerId: string
+  slot: number | null
+  status: MeshSnapshot['status']
+  connections: { peerId: string; transport: string; rttMs: number | null }[]
+  nodes: { peerId: string; lastSeen: number; coordinate: number[] | null }[]
+  coordinate: { vec: number[]; height: number; error: number } | null
+  heartbeats: MeshSnapshot['heartbeats']
+  connectionsCreated: number
+  joinMs: number | null
+}
+
+function view(s: MeshSnapshot): HypermeshTestApi {
+  return {
+    peerId: s.peerId ?? '',
+    slot: s.slot,
+    status: s.status,
+    connections: s.connections.map((c) => ({ peerId: c.peerId, transport: c.transport, rttMs: c.rttMs })),
+    nodes: s.nodes.map((n) => ({
+      peerId: n.peerId,
+      lastSeen: n.lastSeen,
+      coordinate: n.coordinate === null ? null : [...n.coordinate.vec],
+    })),
+    coordinate:
+      s.coordinate === null
+        ? null
+        : { vec: [...s.coordinate.vec], height: s.coordinate.height, error: s.coordinate.error },
+    heartbeats: s.heartbeats,
+    connectionsCreated: s.connectionsCreated,
+    joinMs: s.joinMs,
+  }
+}
+
+/** Define `window.hypermesh` as a getter over the store: always current, never writable. */
+export function exposeTestApi(): void {
+  let cached: { from: MeshSnapshot; api: HypermeshTestApi } | null = null
+  Object.defineProperty(window, 'hypermesh', {
+    configurable: true,
+    enumerable: true,
+    get(): HypermeshTestApi {
+      const s = meshStore.getSnapshot()
+      if (cached === null || cached.from !== s) cached = { from: s, api: Object.freeze(view(s)) }
+      return cached.api
+    },
+  })
+}

@@ -1,0 +1,31 @@
+import type { ConnectionInfo, Coordinate, NodeInfo } from '@/lib/mesh/types'
+
+/** Connection state shown on the home page. */
+export type MeshStatus = 'starting' | 'connecting' | 'relay-only' | 'direct' | 'offline'
+
+/** Counters of heartbeats received, by outcome. */
+export interface HeartbeatStats {
+  accepted: number
+  dropped: Record<string, number>
+}
+
+/** The UI-side snapshot of the node, exposed to React and as `window.hypermesh`. */
+export interface MeshSnapshot {
+  peerId: string | null
+  slot: number | null
+  status: MeshStatus
+  /** Human sentence when something is wrong (relay unreachable...), else null. */
+  problem: string | null
+  /** When the next automatic retry happens (ms since epoch), when offline. */
+  nextRetryAt: number | null
+  relayConnected: boolean
+  connections: ConnectionInfo[]
+  nodes: NodeInfo[]
+  coordinate: Coordinate | null
+  heartbeats: HeartbeatStats
+  /** RTCPeerConnections created over this tab's lifetime (Chromium allows 500). */
+  connectionsCreated: number
+  startedAt: number
+  /** Page start → first direct WebRTC peer, ms; null until then. */
+  joinMs: number | null
+}

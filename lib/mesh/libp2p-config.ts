@@ -1,0 +1,50 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { ping } from '@libp2p/ping'
+import { webRTC } from '@libp2p/webrtc'
+import { webSockets } from '@libp2p/websockets'
+import { webTransport } from '@libp2p/webtransport'
+import { createLibp2p } from 'libp2p'
+import type { MeshServices } from './node'
+
+/** Options for {@link createMeshLibp2p}. */
+export interface MeshLibp2pInit {
+  privateKey: PrivateKey
+  /** `browser` adds the WebTransport dialer, which exists only in browsers. */
+  platform: 'browser' | 'node'
+}
+
+/**
+ * The libp2p node of a tab or headless node: WebRTC (direct links), WebSockets (to the relay),
+ * circuit-relay (signalling, and a listening address through the relay), WebTransport (dial only,
+ * browsers), Noise, yamux, identify, ping and gossipsub.
+ */
+export async function createMeshLibp2p(init: MeshLibp2pInit): Promise<Libp2p<MeshServices>> {
+  const transports = [
+    webRTC(),
+    webSockets(),
+    circuitRelayTransport(),
+    ...(init.platform === 'browser' ? [webTransport()] : []),
+  ]
+  const node = await createLibp2p({
+    privateKey: init.privateKey,
+    start: false,
+    addresses: { listen: ['/p2p-circuit', '/webrtc'] },
+    transports,
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // Tabs on one LAN or one machine must be able to reach each other's private addresses.
+    connectionGater: { denyDialMultiaddr: () => false },
+    connectionManager: { maxConnections: 64, inboundConnectionThreshold: 100 },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false }),
+    },
+  })
+  return node as unknown as Libp2p<MeshServices>
+}

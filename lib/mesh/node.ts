@@ -1,0 +1,491 @@
+import type { Connection, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { GossipSub } from '@libp2p/gossipsub'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Ping } from '@libp2p/ping'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Clock, Random } from '../ports'
+import { ConnectionBudget, DialBackoff } from './dial-budget'
+import { encodeHeartbeat, HeartbeatSequencer, HeartbeatValidator } from './heartbeat'
+import { HEARTBEAT_TOPIC } from './constants'
+import { connectionTransport } from './transport'
+import type { CapabilitySummary, ConnectionInfo, Coordinate, NodeInfo } from './types'
+import { VivaldiClient } from './vivaldi'
+
+/** The libp2p services a mesh node needs. */
+// A type alias, not an interface: libp2p's ServiceMap needs an implicit index signature.
+export type MeshServices = {
+  pubsub: GossipSub
+  ping: Ping
+}
+
+/** What the bootstrap server answers (GET /api/bootstrap). */
+export interface BootstrapAnswer {
+  relayPeerId: string
+  relayAddrs: string[]
+  peers: { peerId: string; addrs: string[] }[]
+}
+
+/** Options of a mesh node, with defaults. */
+export interface MeshNodeInit {
+  /** Direct WebRTC peers this node dials towards. Default 6. */
+  targetDirectPeers?: number
+  /** Hard cap on direct WebRTC peers, inbound included. Default 16. */
+  maxDirectPeers?: number
+  /** RTCPeerConnection creations allowed over the node's lifetime. Default 450 (Chromium: 500). */
+  connectionBudget?: number
+  /** Heartbeat period. Default 3 000 ms. */
+  heartbeatIntervalMs?: number
+  /** RTT probe period per direct peer. Default 2 000 ms. */
+  pingIntervalMs?: number
+  /** Forget a node this long after its last heartbeat. Default 60 000 ms. */
+  nodeExpiryMs?: number
+  /** App version carried in heartbeats. */
+  appVersion: string
+  capabilities: CapabilitySummary
+}
+
+/** The ports and adapters a mesh node is built from. */
+export interface MeshNodeComponents {
+  libp2p: Libp2p<MeshServices>
+  privateKey: PrivateKey
+  clock: Clock
+  random: Random
+  /** Ask the bootstrap server where the relay is (browser: fetch /api/bootstrap). */
+  fetchBootstrap(options?: { signal?: AbortSignal }): Promise<BootstrapAnswer>
+}
+
+/** A read-only view of the node, published on every change. */
+export interface MeshNodeState {
+  peerId: string
+  relayConnected: boolean
+  relayError: string | null
+  nextRetryAt: number | null
+  connections: ConnectionInfo[]
+  nodes: NodeInfo[]
+  coordinate: Coordinate | null
+  heartbeats: { accepted: number; dropped: Record<string, number> }
+  connectionsCreated: number
+  firstDirectAt: number | null
+}
+
+const RELAY_RETRY_MIN_MS = 1_000
+const RELAY_RETRY_MAX_MS = 8_000
+const MAINTAIN_INTERVAL_MS = 1_000
+
+/**
+ * A HyperMesh node on top of a libp2p instance: keeps the relay connection (and reconnects when it
+ * drops), dials discovered peers over direct WebRTC up to a bounded set, measures RTT with libp2p
+ * ping, keeps a Vivaldi coordinate, publishes and checks signed heartbeats. The same class runs in
+ * a tab and in the headless Node.js node; only the libp2p transports differ.
+ */
+export class MeshNode extends EventTarget {
+  readonly #c: MeshNodeComponents
+  readonly #init: Required<MeshNodeInit>
+  readonly #budget: ConnectionBudget
+  readonly #backoff = new DialBackoff()
+  readonly #vivaldi: VivaldiClient
+  readonly #validator: HeartbeatValidator
+  readonly #sequencer = new HeartbeatSequencer()
+  readonly #nodes = new Map<string, NodeInfo>()
+  /** Known direct-dial addresses per peer, from the bootstrap answer and heartbeats. */
+  readonly #candidates = new Map<string, Multiaddr[]>()
+  readonly #dialing = new Set<string>()
+  readonly #rtt = new Map<string, number>()
+  readonly #timers: ReturnType<typeof setInterval>[] = []
+  #relayAddrs: Multiaddr[] = []
+  #relayPeerId: string | null = null
+  #relayError: string | null = null
+  #relayRetryMs = RELAY_RETRY_MIN_MS
+  #nextRetryAt: number | null = null
+  #relayTimer: ReturnType<typeof setTimeout> | null = null
+  #connectingRelay = false
+  #firstDirectAt: number | null = null
+  #stopped = false
+  #changeQueued = false
+
+  constructor(init: MeshNodeInit, components: MeshNodeComponents) {
+    super()
+    this.#c = components
+    this.#init = {
+      targetDirectPeers: 6,
+      maxDirectPeers: 16,
+      connectionBudget: 450,
+      heartbeatIntervalMs: 3_000,
+      pingIntervalMs: 2_000,
+      nodeExpiryMs: 60_000,
+      ...init,
+    }
+    if (this.#init.targetDirectPeers > this.#init.maxDirectPeers) {
+      throw new RangeError('MeshNode: targetDirectPeers must not exceed maxDirectPeers')
+    }
+    this.#budget = new ConnectionBudget(
+      this.#init.connectionBudget,
+      Math.min(50, Math.floor(this.#init.connectionBudget / 5)),
+    )
+    this.#vivaldi = new VivaldiClient({ random: components.random })
+    this.#validator = new HeartbeatValidator({ clock: components.clock })
+  }
+
+  /** This node's peer ID. */
+  get peerId(): string {
+    return this.#c.libp2p.peerId.toString()
+  }
+
+  /** The libp2p node underneath (for benches and tests). */
+  get libp2p(): Libp2p<MeshServices> {
+    return this.#c.libp2p
+  }
+
+  /** Start: subscribe, listen for connections, reach the relay, start the periodic work. */
+  async start(): Promise<void> {
+    const { libp2p } = this.#c
+    const pubsub = libp2p.services.pubsub
+    pubsub.topicValidators.set(HEARTBEAT_TOPIC, (_peer, message) => this.#onHeartbeat(message))
+    pubsub.subscribe(HEARTBEAT_TOPIC)
+    libp2p.addEventListener('connection:open', (evt) => this.#onConnectionOpen(evt.detail))
+    libp2p.addEventListener('connection:close', (evt) => this.#onConnectionClose(evt.detail))
+    libp2p.addEventListener('self:peer:update', () => this.#changed())
+    this.#timers.push(setInterval(() => void this.#publishHeartbeat(), this.#init.heartbeatIntervalMs))
+    this.#timers.push(setInterval(() => void this.#pingAll(), this.#init.pingIntervalMs))
+    this.#timers.push(setInterval(() => this.#maintain(), MAINTAIN_INTERVAL_MS))
+    await this.#connectRelay()
+  }
+
+  /** Stop all periodic work and the libp2p node. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    for (const t of this.#timers) clearInterval(t)
+    if (this.#relayTimer !== null) clearTimeout(this.#relayTimer)
+    await this.#c.libp2p.stop()
+  }
+
+  /** The current state. */
+  state(): MeshNodeState {
+    return {
+      peerId: this.peerId,
+      relayConnected: this.#relayConnected(),
+      relayError: this.#relayError,
+      nextRetryAt: this.#nextRetryAt,
+      connections: this.#connectionInfos(),
+      nodes: [...this.#nodes.values()],
+      coordinate: this.#vivaldi.coordinate,
+      heartbeats: {
+        accepted: this.#validator.stats.accepted,
+        dropped: { ...this.#validator.stats.dropped },
+      },
+      connectionsCreated: this.#budget.spent,
+      firstDirectAt: this.#firstDirectAt,
+    }
+  }
+
+  // --- relay -------------------------------------------------------------------------------
+
+  #relayConnected(): boolean {
+    const relay = this.#relayPeerId
+    if (relay === null) return false
+    return this.#c.libp2p.getConnections().some((c) => c.remotePeer.toString() === relay)
+  }
+
+  async #connectRelay(): Promise<void> {
+    if (this.#stopped || this.#connectingRelay) return
+    this.#connectingRelay = true
+    this.#nextRetryAt = null
+    try {
+      const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(5_000) })
+      this.#relayAddrs = answer.relayAddrs.map((a) => multiaddr(a))
+      this.#relayPeerId = answer.relayPeerId
+      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
+      // Dial the newest peers as soon as the relay is reachable: signalling needs only the
+      // relay connection, not this node's own reservation.
+      await this.#c.libp2p.dial(this.#relayAddrs, { signal: AbortSignal.timeout(10_000) })
+      this.#relayError = null
+      this.#relayRetryMs = RELAY_RETRY_MIN_MS
+      this.#maintain()
+      void this.#publishHeartbeat()
+    } catch (err) {
+      this.#relayError = relayProblem(err, this.#relayAddrs)
+      this.#scheduleRelayRetry()
+    } finally {
+      this.#connectingRelay = false
+      this.#changed()
+    }
+  }
+
+  #scheduleRelayRetry(): void {
+    if (this.#stopped || this.#relayTimer !== null) return
+    const delay = this.#relayRetryMs
+    this.#relayRetryMs = Math.min(RELAY_RETRY_MAX_MS, this.#relayRetryMs * 2)
+    this.#nextRetryAt = this.#c.clock.now() + delay
+    this.#relayTimer = setTimeout(() => {
+      this.#relayTimer = null
+      void this.#connectRelay()
+    }, delay)
+  }
+
+  // --- connections -------------------------------------------------------------------------
+
+  #directConnections(): Connection[] {
+    return this.#c.libp2p
+      .getConnections()
+      .filter((c) => c.status === 'open' && connectionTransport(c) === 'webrtc')
+  }
+
+  #directPeers(): Set<string> {
+    return new Set(this.#directConnections().map((c) => c.remotePeer.toString()))
+  }
+
+  #connectionInfos(): ConnectionInfo[] {
+    return this.#c.libp2p
+      .getConnections()
+      .filter((c) => c.status === 'open')
+      .map((c) => ({
+        peerId: c.remotePeer.toString(),
+        transport: connectionTransport(c),
+        rttMs: this.#rtt.get(c.remotePeer.toString()) ?? null,
+        openedAt: c.timeline.open,
+        direction: c.direction,
+      }))
+  }
+
+  #onConnectionOpen(connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    if (connectionTransport(connection) === 'webrtc') {
+      if (connection.direction === 'inbound') {
+        this.#budget.spend()
+        const direct = this.#directPeers()
+        if (!this.#budget.canAccept() || direct.size > this.#init.maxDirectPeers) {
+          void connection.close().catch(() => undefined)
+          this.#changed()
+          return
+        }
+      }
+      if (this.#firstDirectAt === null) this.#firstDirectAt = this.#c.clock.now()
+      this.#backoff.succeeded(peer)
+      // The relayed connection only carried signalling; close it so the relay's limited slots
+      // stay free and traffic never takes the slow path.
+      for (const c of this.#c.libp2p.getConnections(connection.remotePeer)) {
+        if (c !== connection && connectionTransport(c) === 'relay') {
+          void c.close().catch(() => undefined)
+        }
+      }
+      // Two peers that dialled each other at once end up with two WebRTC connections; keep one,
+      // chosen the same way on both sides (the one whose dialer has the smaller peer ID).
+      this.#dedupe(connection.remotePeer)
+      void this.#pingOne(connection.remotePeer)
+    } else if (peer === this.#relayPeerId) {
+      this.#relayError = null
+      this.#relayRetryMs = RELAY_RETRY_MIN_MS
+    }
+    this.#changed()
+  }
+
+  #dedupe(remote: PeerId): void {
+    const conns = this.#c.libp2p
+      .getConnections(remote)
+      .filter((c) => c.status === 'open' && connectionTransport(c) === 'webrtc')
+    if (conns.length < 2) return
+    const self = this.peerId
+    const other = remote.toString()
+    const keepDirection = self < other ? 'outbound' : 'inbound'
+    const keep = conns.find((c) => c.direction === keepDirection) ?? conns[0]
+    for (const c of conns) if (c !== keep) void c.close().catch(() => undefined)
+  }
+
+  #onConnectionClose(connection: Connection): void {
+    const peer = connection.remotePeer.toString()
+    if (peer === this.#relayPeerId && !this.#relayConnected()) {
+      this.#relayError = 'Lost the connection to the bootstrap relay; reconnecting.'
+      this.#scheduleRelayRetry()
+    }
+    if (!this.#c.libp2p.getConnections(connection.remotePeer).some((c) => c.status === 'open')) {
+      this.#rtt.delete(peer)
+    }
+    this.#changed()
+  }
+
+  #addCandidate(peerId: string, addrs: string[]): void {
+    if (peerId === this.peerId) return
+    const direct: Multiaddr[] = []
+    for (const a of addrs) {
+      try {
+        const ma = multiaddr(a)
+        const names = ma.getComponents().map((c) => c.name)
+        // Only addresses that lead to a direct WebRTC link are worth an RTCPeerConnection.
+        if (names.includes('webrtc') && names.includes('p2p-circuit')) direct.push(ma)
+      } catch {
+        // A malformed address in someone's heartbeat is their problem, not a reason to stop.
+      }
+    }
+    if (direct.length > 0) this.#candidates.set(peerId, direct)
+  }
+
+  /** Dial towards the target number of direct peers; runs every second and on every change. */
+  #maintain(): void {
+    if (this.#stopped) return
+    const now = this.#c.clock.now()
+    for (const [peer, info] of this.#nodes) {
+      if (now - info.lastSeen > this.#init.nodeExpiryMs) {
+        this.#nodes.delete(peer)
+        this.#vivaldi.forget(peer)
+        this.#changed()
+      }
+    }
+    if (!this.#relayConnected() && this.#relayTimer === null && !this.#connectingRelay) {
+      this.#scheduleRelayRetry()
+    }
+    const direct = this.#directPeers()
+    let wanted = this.#init.targetDirectPeers - direct.size - this.#dialing.size
+    if (wanted <= 0) return
+    const candidates = [...this.#candidates.keys()].filter(
+      (p) => !direct.has(p) && !this.#dialing.has(p) && this.#backoff.ready(p, now),
+    )
+    // Nearest first when coordinates are known (Vivaldi), else in random order.
+    const order = candidates
+      .map((p) => ({ p, key: this.#predictedRtt(p) ?? 1e9 + this.#c.random.next() }))
+      .sort((a, b) => a.key - b.key)
+    for (const { p } of order) {
+      if (wanted <= 0 || !this.#budget.canDial()) break
+      wanted--
+      void this.#dial(p)
+    }
+  }
+
+  #predictedRtt(peer: string): number | null {
+    const remote = this.#nodes.get(peer)?.coordinate
+    const own = this.#vivaldi.coordinate
+    if (remote == null) return null
+    const d = own.vec.reduce((s, x, i) => s + (x - (remote.vec[i] ?? 0)) ** 2, 0)
+    return Math.sqrt(d) + own.height + remote.height
+  }
+
+  async #dial(peer: string): Promise<void> {
+    const addrs = this.#candidates.get(peer)
+    if (addrs === undefined) return
+    this.#dialing.add(peer)
+    this.#budget.spend()
+    try {
+      await this.#c.libp2p.dial(addrs, { signal: AbortSignal.timeout(10_000) })
+    } catch {
+      this.#backoff.failed(peer, this.#c.clock.now())
+    } finally {
+      this.#dialing.delete(peer)
+      this.#changed()
+    }
+  }
+
+  // --- RTT and coordinates -----------------------------------------------------------------
+
+  async #pingAll(): Promise<void> {
+    await Promise.all(this.#directConnections().map((c) => this.#pingOne(c.remotePeer)))
+  }
+
+  async #pingOne(peer: PeerId): Promise<void> {
+    try {
+      const rtt = await this.#c.libp2p.services.ping.ping(peer, {
+        signal: AbortSignal.timeout(5_000),
+      })
+      const id = peer.toString()
+      this.#rtt.set(id, rtt)
+      const remote = this.#nodes.get(id)?.coordinate
+      if (remote != null) this.#vivaldi.update(id, remote, rtt)
+      this.#changed()
+    } catch {
+      // A lost ping is normal on a closing link; the next round measures again.
+    }
+  }
+
+  // --- heartbeats --------------------------------------------------------------------------
+
+  async #publishHeartbeat(): Promise<void> {
+    if (this.#stopped) return
+    const { libp2p } = this.#c
+    const addrs = libp2p
+      .getMultiaddrs()
+      .map((a) => a.toString())
+      .filter((a) => a.includes('/p2p-circuit/webrtc'))
+      .slice(0, 8)
+    const direct = this.#directConnections()
+    try {
+      const bytes = await encodeHeartbeat(
+        {
+          peerId: this.peerId,
+          seq: this.#sequencer.next(this.#c.clock.now()),
+          timestamp: this.#c.clock.now(),
+          coordinate: this.#vivaldi.coordinate,
+          neighbours: direct.slice(0, 64).map((c) => ({
+            peerId: c.remotePeer.toString(),
+            rttMs: this.#rtt.get(c.remotePeer.toString()) ?? null,
+          })),
+          capabilities: this.#init.capabilities,
+          appVersion: this.#init.appVersion,
+          addrs,
+        },
+        this.#c.privateKey,
+      )
+      await libp2p.services.pubsub.publish(HEARTBEAT_TOPIC, bytes)
+    } catch {
+      // No subscribed peer yet, or stopping: the next period publishes again.
+    }
+  }
+
+  async #onHeartbeat(message: {
+    data: Uint8Array
+    from?: PeerId
+    type?: string
+  }): Promise<TopicValidatorResult> {
+    const from = 'from' in message && message.from !== undefined ? message.from.toString() : undefined
+    const result = await this.#validator.check(message.data, from)
+    if (!result.ok) {
+      this.#changed()
+      return TopicValidatorResult.Reject
+    }
+    const hb = result.heartbeat
+    if (hb.peerId !== this.peerId) {
+      const known = this.#nodes.get(hb.peerId)
+      this.#nodes.set(hb.peerId, {
+        peerId: hb.peerId,
+        lastSeen: this.#c.clock.now(),
+        coordinate: hb.coordinate,
+        neighbours: hb.neighbours,
+        capabilities: hb.capabilities,
+        appVersion: hb.appVersion,
+        seq: hb.seq,
+      })
+      this.#addCandidate(hb.peerId, hb.addrs)
+      if (known === undefined) this.#maintain()
+      this.#changed()
+    }
+    return TopicValidatorResult.Accept
+  }
+
+  // --- change notification -----------------------------------------------------------------
+
+  #changed(): void {
+    if (this.#changeQueued) return
+    this.#changeQueued = true
+    // Coalesce bursts (many connection events at once) into one notification.
+    queueMicrotask(() => {
+      this.#changeQueued = false
+      this.dispatchEvent(new Event('change'))
+    })
+  }
+}
+
+function relayProblem(err: unknown, addrs: Multiaddr[]): string {
+  const where = addrs.length > 0 ? ` at ${addrs[0]?.toString()}` : ''
+  const name = err instanceof Error ? err.name : ''
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return `The bootstrap relay${where} did not answer in time.`
+  }
+  return `Cannot reach the bootstrap relay${where}.`
+}
+
+/** Parse a peer ID string, or null when it is not one. */
+export function tryPeerId(s: string): PeerId | null {
+  try {
+    return peerIdFromString(s)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Server configuration, read once from the environment. Every setting has a documented variable
+ * (README "Configuration"); defaults run a complete single-machine mesh.
+ */
+export interface ServerConfig {
+  /** HTTP port of the site and API. `PORT`, default 3000. */
+  port: number
+  /** Interface the HTTP server binds. `HOST`, default 0.0.0.0. */
+  host: string
+  /** WebSockets port of the bootstrap relay. `RELAY_PORT`, default 3001 (PORT + 1). */
+  relayPort: number
+  /** Folder for the relay's key and later the embedded database. `DATA_DIR`, default ./data. */
+  dataDir: string
+  /** Relay multiaddrs to hand to browsers instead of ones derived from the request's host. `RELAY_ANNOUNCE`, comma-separated. */
+  relayAnnounce: string[]
+  /** Relay reservations accepted at once. `RELAY_MAX_RESERVATIONS`, default 1024. */
+  maxReservations: number
+  /** How many recently reserved peers /api/bootstrap hands a fresh tab. `BOOTSTRAP_PEERS`, default 8. */
+  bootstrapPeers: number
+  /** Run `next dev` instead of the production build. */
+  dev: boolean
+}
+
+function intFrom(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`config: ${name} must be an integer in [${min}, ${max}], got "${value}"`)
+  }
+  return n
+}
+
+/** Read the configuration from an environment (defaults to `process.env`). */
+export function readServerConfig(
+  env: Record<string, string | undefined> = process.env,
+  dev = false,
+): ServerConfig {
+  const port = intFrom('PORT', env.PORT, 3000, 1, 65535)
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    relayPort: intFrom('RELAY_PORT', env.RELAY_PORT, port + 1, 0, 65535),
+    dataDir: env.DATA_DIR ?? './data',
+    relayAnnounce: (env.RELAY_ANNOUNCE ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    maxReservations: intFrom('RELAY_MAX_RESERVATIONS', env.RELAY_MAX_RESERVATIONS, 1024, 1, 1_000_000),
+    bootstrapPeers: intFrom('BOOTSTRAP_PEERS', env.BOOTSTRAP_PEERS, 8, 0, 64),
+    dev,
+  }
+}
