@@ -39,7 +39,12 @@ async function boot(): Promise<MeshNode> {
   exposeTestApi()
   const slot = await claimSlot()
   const privateKey = await loadSlotIdentity(slot)
-  const libp2p = await createMeshLibp2p({ privateKey, platform: 'browser' })
+  let iceServers: string[] = []
+  const libp2p = await createMeshLibp2p({
+    privateKey,
+    platform: 'browser',
+    iceServers: () => iceServers,
+  })
   await libp2p.start()
   const peerId = libp2p.peerId.toString()
   meshStore.update({ peerId, slot, status: 'connecting' })
@@ -60,7 +65,11 @@ async function boot(): Promise<MeshNode> {
       privateKey,
       clock: systemClock,
       random: { next: () => Math.random() },
-      fetchBootstrap: (o) => fetchBootstrap(peerId, o),
+      fetchBootstrap: async (o) => {
+        const answer = await fetchBootstrap(peerId, o)
+        iceServers = answer.iceServers ?? []
+        return answer
+      },
     },
   )
   let scheduled = false

@@ -6,7 +6,7 @@
 /** Gossipsub topic every node publishes its signed heartbeat on. The suffix is the wire version. */
 export const HEARTBEAT_TOPIC = 'hypermesh/heartbeat/1'
 
-/** Wire version carried in every heartbeat body. A new field or rule means a new version and topic. */
+/** Wire version in every heartbeat body. A new field or rule means a new version and topic. */
 export const HEARTBEAT_VERSION = 1
 
 /**
@@ -54,6 +54,9 @@ export const HEARTBEAT_MAX_RTT_MS = 60_000
 
 /** Most listen multiaddrs a heartbeat may carry. */
 export const HEARTBEAT_MAX_MULTIADDRS = 8
+
+/** Length of an Ed25519 signature, the only signature a heartbeat carries, in bytes. */
+export const HEARTBEAT_SIGNATURE_BYTES = 64
 
 /** Longest multiaddr string a heartbeat may carry, in characters. */
 export const HEARTBEAT_MAX_MULTIADDR_LENGTH = 256

@@ -16,7 +16,7 @@ export abstract class MeshError extends Error {
   /** Stable identifier of the failure, for matching across workers and the network. */
   abstract readonly code: string
 
-  /** The `{ name, code, message }` form, so `JSON.stringify` and `postMessage` keep the identity. */
+  /** The `{ name, code, message }` form, so `JSON.stringify` and logs keep the identity. */
   toJSON(): SerializedMeshError {
     return { name: this.name, code: this.code, message: this.message }
   }

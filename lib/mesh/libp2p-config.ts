@@ -16,6 +16,11 @@ export interface MeshLibp2pInit {
   privateKey: PrivateKey
   /** `browser` adds the WebTransport dialer, which exists only in browsers. */
   platform: 'browser' | 'node'
+  /**
+   * ICE servers for new RTCPeerConnections, read at each connection so that the list the
+   * bootstrap server hands out later applies. Default: none (host candidates only).
+   */
+  iceServers?: () => string[]
 }
 
 /**
@@ -25,7 +30,11 @@ export interface MeshLibp2pInit {
  */
 export async function createMeshLibp2p(init: MeshLibp2pInit): Promise<Libp2p<MeshServices>> {
   const transports = [
-    webRTC(),
+    webRTC({
+      rtcConfiguration: () => ({
+        iceServers: (init.iceServers?.() ?? []).map((urls) => ({ urls })),
+      }),
+    }),
     webSockets(),
     circuitRelayTransport(),
     ...(init.platform === 'browser' ? [webTransport()] : []),

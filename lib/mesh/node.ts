@@ -1,4 +1,4 @@
-import type { Connection, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, Ed25519PrivateKey, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Ping } from '@libp2p/ping'
@@ -24,6 +24,8 @@ export interface BootstrapAnswer {
   relayPeerId: string
   relayAddrs: string[]
   peers: { peerId: string; addrs: string[] }[]
+  /** STUN/TURN server URLs for WebRTC; empty means host candidates only. */
+  iceServers?: string[]
 }
 
 /** Options of a mesh node, with defaults. */
@@ -81,6 +83,7 @@ const MAINTAIN_INTERVAL_MS = 1_000
  */
 export class MeshNode extends EventTarget {
   readonly #c: MeshNodeComponents
+  readonly #key: Ed25519PrivateKey
   readonly #init: Required<MeshNodeInit>
   readonly #budget: ConnectionBudget
   readonly #backoff = new DialBackoff()
@@ -106,7 +109,12 @@ export class MeshNode extends EventTarget {
 
   constructor(init: MeshNodeInit, components: MeshNodeComponents) {
     super()
+    if (components.privateKey.type !== 'Ed25519') {
+      // Heartbeats and (later) ledger transactions are Ed25519-signed: peer ID = account.
+      throw new TypeError('MeshNode: the identity key must be Ed25519')
+    }
     this.#c = components
+    this.#key = components.privateKey
     this.#init = {
       targetDirectPeers: 6,
       maxDirectPeers: 16,
@@ -421,7 +429,7 @@ export class MeshNode extends EventTarget {
           appVersion: this.#init.appVersion,
           addrs,
         },
-        this.#c.privateKey,
+        this.#key,
       )
       await libp2p.services.pubsub.publish(HEARTBEAT_TOPIC, bytes)
     } catch {

@@ -19,6 +19,8 @@ export interface BootstrapInfo {
   relayAddrs: string[]
   /** Direct-dial candidates: `/p2p-circuit/webrtc` addresses of peers holding a reservation. */
   peers: { peerId: string; addrs: string[] }[]
+  /** STUN/TURN server URLs for WebRTC (ICE_SERVERS). */
+  iceServers: string[]
 }
 
 /** Health of the bootstrap node, for /api/health. */
@@ -117,6 +119,7 @@ export class BootstrapNode {
       .sort((a, b) => b[1].expiry.getTime() - a[1].expiry.getTime())
       .slice(0, this.#config.bootstrapPeers)
     return {
+      iceServers: this.#config.iceServers,
       relayPeerId: node.peerId.toString(),
       relayAddrs: relayAddrs.map((a) => a.toString()),
       peers: reservations.map(([peer]) => ({

@@ -17,6 +17,11 @@ export interface ServerConfig {
   maxReservations: number
   /** How many recently reserved peers /api/bootstrap hands a fresh tab. `BOOTSTRAP_PEERS`, default 8. */
   bootstrapPeers: number
+  /**
+   * STUN/TURN servers handed to nodes for WebRTC (`ICE_SERVERS`, comma-separated URLs such as
+   * `stun:stun.example.org:3478`). Default none: host candidates only, enough on one machine or LAN.
+   */
+  iceServers: string[]
   /** Run `next dev` instead of the production build. */
   dev: boolean
 }
@@ -46,6 +51,10 @@ export function readServerConfig(
       .map((s) => s.trim())
       .filter((s) => s !== ''),
     maxReservations: intFrom('RELAY_MAX_RESERVATIONS', env.RELAY_MAX_RESERVATIONS, 1024, 1, 1_000_000),
+    iceServers: (env.ICE_SERVERS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
     bootstrapPeers: intFrom('BOOTSTRAP_PEERS', env.BOOTSTRAP_PEERS, 8, 0, 64),
     dev,
   }

@@ -1,0 +1,46 @@
+import { defineConfig } from '@playwright/test'
+
+/** Ports of the server the e2e tests start (the production build, `npm start`). */
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 3210)
+export const E2E_RELAY_PORT = E2E_PORT + 1
+
+/** Debian's Chromium; Playwright never downloads a browser here. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
+
+export default defineConfig({
+  testDir: './e2e',
+  // One worker: a 2-core machine with up to 17 tabs; tests own the mesh they create.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  reporter: process.env.CI ? [['list'], ['html', { open: 'never' }]] : 'list',
+  use: {
+    baseURL: `http://localhost:${E2E_PORT}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+    },
+  },
+  webServer: {
+    command: 'npm start',
+    url: `http://localhost:${E2E_PORT}/api/health`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 600_000,
+    stdout: 'pipe',
+    env: {
+      PORT: String(E2E_PORT),
+      RELAY_PORT: String(E2E_RELAY_PORT),
+      DATA_DIR: './data/e2e',
+    },
+  },
+})
