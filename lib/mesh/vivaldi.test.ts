@@ -165,6 +165,8 @@ describe('LatencyFilter', () => {
       expect(() => f.push('bob', bad)).toThrow(expect.objectContaining({ name: 'InvalidRttError' }))
     }
     expect(f.push('bob', 20)).toBe(20) // window 10, 20: nothing else got in
+    expect(() => f.push('bob', -5)).toThrow(InvalidRttError)
+    expect(new InvalidRttError('x').name).toBe('InvalidRttError')
     expect(() => new LatencyFilter(0)).toThrow(InvalidVivaldiConfigError)
   })
 
@@ -376,7 +378,9 @@ describe('convergence (Vivaldi paper, Fig. 5 style)', () => {
     expect(r0).toBeGreaterThan(0.9) // everyone at the origin: predictions ≈ 0
     expect(r10).toBeLessThan(r0)
     expect(r50).toBeLessThan(r10)
+    expect(r200).toBeLessThan(r50)
     expect(r200).toBeLessThan(r0 / 4)
+    expect(r500).toBeLessThan(r200)
     expect(r500).toBeLessThan(0.15)
   })
 
@@ -392,7 +396,9 @@ describe('convergence (Vivaldi paper, Fig. 5 style)', () => {
     expect(r0).toBeGreaterThan(0.9)
     expect(r10).toBeLessThan(r0)
     expect(r50).toBeLessThan(r10)
+    expect(r200).toBeLessThan(r50)
     expect(r200).toBeLessThan(r0 / 4)
+    expect(r500).toBeLessThan(r200)
     expect(r500).toBeLessThan(0.15)
   })
 

@@ -510,7 +510,7 @@ function dominantAxis(m: number[][], scale: number, against?: number[]): number[
     if (against) w = orthogonalise(w, against)
     if (!(Math.sqrt(normSq(w)) > 1e-12 * scale)) break
     const next = normalise(w)
-    // Power iteration may flip sign each step for negative eigenvalues; PSD here, so compare as is.
+    // The covariance is positive semi-definite, so the iterate never flips sign between steps.
     const delta = next.reduce((s, x, i) => s + Math.abs(x - v[i]!), 0)
     v = next
     if (delta < 1e-13) break
