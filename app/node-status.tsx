@@ -65,6 +65,7 @@ export function NodeStatus(): React.ReactNode {
         {snap.problem !== null && (
           <div
             role="alert"
+            data-testid="mesh-problem"
             className="mt-3 rounded-lg border border-rose-900 bg-rose-950/50 px-3 py-2 text-sm text-rose-200"
           >
             {snap.problem}{' '}

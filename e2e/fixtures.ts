@@ -55,8 +55,10 @@ export async function mapLinks(page: Page): Promise<string[]> {
     .evaluateAll((els) => els.map((e) => e.getAttribute('data-link') ?? ''))
 }
 
-/** Start a process running TypeScript with tsx, collecting its output. */
-export function startTsx(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
+export type Started = ChildProcess & { output: () => string; exited: Promise<void> }
+
+/** Start a process running TypeScript with tsx, in its own process group, collecting its output. */
+export function startTsx(args: string[], env: Record<string, string> = {}): Started {
   const child = spawn('npx', ['tsx', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,27 +67,29 @@ export function startTsx(args: string[], env: Record<string, string> = {}): Chil
   let out = ''
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  return Object.assign(child, { output: () => out })
+  // Recorded at spawn: 'exit' may fire long before anyone waits for it.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return Object.assign(child, { output: () => out, exited })
 }
 
 /** Stop a process group started by {@link startTsx}. */
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  try {
-    process.kill(-child.pid, signal)
-  } catch {
-    return
-  }
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
-  if (child.exitCode === null) {
+export async function stopProcess(child: Started, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.pid === undefined) return
+  const pid = child.pid
+  const groupAlive = (): boolean => {
     try {
-      process.kill(-child.pid, 'SIGKILL')
+      process.kill(-pid, 0)
+      return true
     } catch {
-      // already gone
+      return false
     }
-    await exited
   }
+  if (!groupAlive()) return
+  process.kill(-pid, signal)
+  const deadline = Date.now() + 10_000
+  while (groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  if (groupAlive()) process.kill(-pid, 'SIGKILL')
+  await Promise.race([child.exited, new Promise((r) => setTimeout(r, 2_000))])
 }
 
 /** Poll `url` until it answers 200. */

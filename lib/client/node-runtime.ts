@@ -5,6 +5,7 @@ import { systemClock } from '@/lib/ports'
 import { meshStore } from './store'
 import type { MeshSnapshot, MeshStatus } from './types'
 import { exposeTestApi } from './test-api'
+import { exposeBenchApi } from './bench-api'
 
 let started: Promise<MeshNode> | null = null
 
@@ -86,6 +87,7 @@ async function boot(): Promise<MeshNode> {
   setInterval(publish, 1_000)
   await node.start()
   publish()
+  if (new URLSearchParams(location.search).has('bench')) await exposeBenchApi(node)
   return node
 }
 

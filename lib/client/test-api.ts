@@ -6,6 +6,7 @@ export interface HypermeshTestApi {
   peerId: string
   slot: number | null
   status: MeshSnapshot['status']
+  relayConnected: boolean
   connections: { peerId: string; transport: string; rttMs: number | null }[]
   nodes: { peerId: string; lastSeen: number; coordinate: number[] | null }[]
   coordinate: { vec: number[]; height: number; error: number } | null
@@ -19,6 +20,7 @@ function view(s: MeshSnapshot): HypermeshTestApi {
     peerId: s.peerId ?? '',
     slot: s.slot,
     status: s.status,
+    relayConnected: s.relayConnected,
     connections: s.connections.map((c) => ({ peerId: c.peerId, transport: c.transport, rttMs: c.rttMs })),
     nodes: s.nodes.map((n) => ({
       peerId: n.peerId,

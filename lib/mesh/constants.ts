@@ -82,7 +82,7 @@ export const HEARTBEAT_MAX_MEMORY_GIB = 65_536
 /** Dimensions of the Euclidean part of a Vivaldi coordinate, as carried in heartbeats. */
 export const HEARTBEAT_COORDINATE_DIMENSIONS = 8
 
-/** Largest absolute value of a coordinate component, in ms. */
+/** Largest magnitude of a coordinate component, height or adjustment, in ms (as vivaldi.ts). */
 export const HEARTBEAT_MAX_COORDINATE_COMPONENT = 1e6
 
 /** Largest relative error of a coordinate. */

@@ -392,11 +392,13 @@ export class HeartbeatValidator {
     this.#expire(now)
     const parsed = parseHeartbeat(bytes)
     const { body } = parsed
-    if (from !== undefined && from !== body.peerId) return this.#drop('sender-mismatch')
     // Written so that a NaN from a broken clock fails closed (drops) instead of accepting.
     if (!(body.timestamp <= now + this.#maxFutureMs)) return this.#drop('future')
     if (!(body.timestamp >= now - this.#maxAgeMs)) return this.#drop('stale')
+    // Replay before sender-mismatch: a captured heartbeat re-published by a third party is, first
+    // of all, a replay, and counting it as one is what tells an operator what is going on.
     if (this.#isReplay(body)) return this.#drop('replay')
+    if (from !== undefined && from !== body.peerId) return this.#drop('sender-mismatch')
     await verifySignature(parsed)
     // Checked again: another check() for the same peer may have been accepted while this one
     // awaited the signature, and accepting both would let the lower sequence number through.
@@ -526,7 +528,7 @@ function decodeCanonical(bytes: Uint8Array, field: string): unknown {
 }
 
 async function verifySignature(parsed: ParsedHeartbeat): Promise<void> {
-  let ok = false
+  let ok: boolean
   try {
     ok = await parsed.publicKey.verify(
       concat([DOMAIN_PREFIX_BYTES, parsed.bodyBytes]),
@@ -740,8 +742,8 @@ function readAddrs(x: unknown): string[] {
 
 /**
  * Same rules as `isValidCoordinate` in vivaldi.ts (kept private here so the wire format does not
- * depend on the estimator module): 8 finite components within ±1e6, finite height ≥ 0, error in
- * [0, 1.5], finite adjustment. On the wire the map must hold exactly these four keys.
+ * depend on the estimator module): 8 components, height and adjustment all finite with magnitude
+ * ≤ 1e6 ms, height ≥ 0, error in [0, 1.5]. On the wire the map holds exactly these four keys.
  */
 function isValidCoordinateShape(x: unknown): x is Coordinate {
   if (!hasExactKeys(x, COORDINATE_KEYS)) return false
@@ -749,22 +751,19 @@ function isValidCoordinateShape(x: unknown): x is Coordinate {
   return (
     Array.isArray(vec) &&
     vec.length === HEARTBEAT_COORDINATE_DIMENSIONS &&
-    vec.every(
-      (c: unknown) =>
-        typeof c === 'number' &&
-        Number.isFinite(c) &&
-        Math.abs(c) <= HEARTBEAT_MAX_COORDINATE_COMPONENT,
-    ) &&
-    typeof height === 'number' &&
-    Number.isFinite(height) &&
+    vec.every(isBoundedComponent) &&
+    isBoundedComponent(height) &&
     height >= 0 &&
     typeof error === 'number' &&
-    Number.isFinite(error) &&
     error >= 0 &&
     error <= HEARTBEAT_MAX_COORDINATE_ERROR &&
-    typeof adjustment === 'number' &&
-    Number.isFinite(adjustment)
+    isBoundedComponent(adjustment)
   )
+}
+
+function isBoundedComponent(v: unknown): v is number {
+  // NaN fails the comparison and ±Infinity exceeds the bound, so no separate finiteness test.
+  return typeof v === 'number' && Math.abs(v) <= HEARTBEAT_MAX_COORDINATE_COMPONENT
 }
 
 function copyCoordinate(c: Coordinate): Coordinate {

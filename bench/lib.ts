@@ -1,0 +1,408 @@
+/**
+ * Shared pieces of the benches: the machine description, a private HyperMesh server on free ports,
+ * Debian's Chromium, statistics and table printing. Used by bench/run.ts and each bench.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import { chromium, type Browser } from 'playwright-core'
+
+/** Debian's Chromium; the benches never download a browser. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** The flags of playwright.config.ts, so benches and e2e tests see the same browser. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
+
+/** What a bench ran on; printed with every result because the figures mean nothing without it. */
+export interface MachineInfo {
+  cpuModel: string
+  cores: number
+  totalMemoryGiB: number
+  os: string
+  kernel: string
+  node: string
+  chromium: string
+  /** 1-minute load average when the bench started: other work on the machine skews the figures. */
+  loadAvg1mAtStart: number
+}
+
+/** Describe this machine: CPU, memory, OS, Node and Chromium versions. */
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus()
+  let osName = `${os.type()} ${os.release()}`
+  try {
+    const rel = readFileSync('/etc/os-release', 'utf8')
+    const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(rel)
+    if (m?.[1] !== undefined) osName = m[1]
+  } catch {
+    // not Linux, or no os-release: keep os.type()
+  }
+  let chromiumVersion = 'unknown'
+  try {
+    chromiumVersion = execFileSync(CHROMIUM_PATH, ['--version'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    }).trim()
+  } catch {
+    // reported as unknown; launching will fail loudly later if it is really missing
+  }
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: osName,
+    kernel: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    chromium: chromiumVersion,
+    loadAvg1mAtStart: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+  }
+}
+
+/** Log progress to stderr, so that `--json` keeps stdout one clean JSON document. */
+export function progress(bench: string, message: string): void {
+  process.stderr.write(`[${bench}] ${message}\n`)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+/** Options of {@link startServer}. */
+export interface ServerInit {
+  /** First HTTP port to try; the relay gets the next one. Default 3400. */
+  port?: number
+  /** DATA_DIR of the bench server. Default ./data/bench (never the user's ./data). */
+  dataDir?: string
+  /** How long the server may take to answer /api/health, ms. Default 120 s. */
+  timeoutMs?: number
+  /** Progress label. */
+  label?: string
+}
+
+/** A server the bench started; `stop()` kills its whole process group. */
+export interface BenchServer {
+  baseUrl: string
+  port: number
+  relayPort: number
+  /** Everything the server printed so far (for error reports). */
+  output(): string
+  stop(): Promise<void>
+}
+
+/** Servers still running, killed synchronously if the harness exits without stopping them. */
+const running = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const child of running) killGroup(child, 'SIGKILL')
+})
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '0.0.0.0', () => srv.close(() => resolve(true)))
+  })
+}
+
+/** The first pair of free ports (HTTP, relay = HTTP + 1) at or above `from`, in steps of 10. */
+async function freePortPair(from: number): Promise<number> {
+  for (let p = from; p < from + 500; p += 10) {
+    if ((await portFree(p)) && (await portFree(p + 1))) return p
+  }
+  throw new Error(`bench: no free port pair in [${from}, ${from + 500})`)
+}
+
+/**
+ * Start `npx tsx bin/server.ts` (site + relay) as its own process group on free ports, building
+ * the site first only when there is no build at all, and wait for `GET /api/health` = 200.
+ */
+export async function startServer(init: ServerInit = {}): Promise<BenchServer> {
+  const label = init.label ?? 'server'
+  if (!existsSync('.next/BUILD_ID')) {
+    progress(label, 'no .next/BUILD_ID: running `npx next build` first')
+    execFileSync('npx', ['next', 'build'], { stdio: ['ignore', process.stderr, process.stderr] })
+  }
+  const port = await freePortPair(init.port ?? 3400)
+  const relayPort = port + 1
+  const child = spawn('npx', ['tsx', 'bin/server.ts'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      RELAY_PORT: String(relayPort),
+      DATA_DIR: init.dataDir ?? './data/bench',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: npx → tsx → node, all killed together by `process.kill(-pid)`.
+    detached: true,
+  })
+  running.add(child)
+  let out = ''
+  const append = (d: Buffer): void => {
+    out += d.toString()
+    if (out.length > 200_000) out = out.slice(-100_000)
+  }
+  child.stdout?.on('data', append)
+  child.stderr?.on('data', append)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      killGroup(child, 'SIGTERM')
+      const t = await Promise.race([
+        exited.then(() => 'exited' as const),
+        sleep(10_000).then(() => 'timeout' as const),
+      ])
+      if (t === 'timeout') {
+        killGroup(child, 'SIGKILL')
+        await exited
+      }
+    }
+    // tsx may leave the server node behind when npx exits first: sweep the group once more.
+    killGroup(child, 'SIGKILL')
+    running.delete(child)
+  }
+
+  const baseUrl = `http://localhost:${port}`
+  const deadline = Date.now() + (init.timeoutMs ?? 120_000)
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `bench server exited (${child.exitCode ?? child.signalCode}) before it was healthy`,
+        )
+      }
+      try {
+        const res = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(2_000) })
+        if (res.status === 200) break
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline)
+        throw new Error(`bench server not healthy after ${init.timeoutMs ?? 120_000} ms`)
+      await sleep(200)
+    }
+  } catch (err) {
+    await stop()
+    throw new Error(`${(err as Error).message}\n--- server output ---\n${out.slice(-4_000)}`, {
+      cause: err,
+    })
+  }
+  progress(label, `server up at ${baseUrl} (relay port ${relayPort})`)
+  return { baseUrl, port, relayPort, output: () => out, stop }
+}
+
+/** Relay status from the bench server's /api/health. */
+export async function relayHealth(
+  baseUrl: string,
+): Promise<{ connections: number; reservations: number } | null> {
+  try {
+    const res = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(2_000) })
+    const body = (await res.json()) as {
+      relay?: { connections: number; reservations: number } | null
+    }
+    return body.relay ?? null
+  } catch {
+    return null
+  }
+}
+
+/** Launch Debian's Chromium headless with the shared flags. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+}
+
+/** Start a server and a browser, run `fn`, and always close both (also when `fn` throws). */
+export async function withServerAndBrowser<T>(
+  init: ServerInit,
+  fn: (server: BenchServer, browser: Browser) => Promise<T>,
+): Promise<T> {
+  const server = await startServer(init)
+  try {
+    const browser = await launchBrowser()
+    try {
+      return await fn(server, browser)
+    } finally {
+      await browser.close().catch(() => undefined)
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+/** Parsed command-line options after NAME: `--key value`, `--key=value` or a bare `--flag`. */
+export type BenchOptions = Map<string, string | true>
+
+/** Parse `--key value` / `--key=value` / `--flag` pairs; anything else is an error. */
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const out: BenchOptions = new Map()
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (!a.startsWith('--'))
+      throw new Error(`bench: unexpected argument "${a}" (options look like --name value)`)
+    const eq = a.indexOf('=')
+    if (eq > 0) {
+      out.set(a.slice(2, eq), a.slice(eq + 1))
+    } else {
+      const next = argv[i + 1]
+      if (next !== undefined && !next.startsWith('--')) {
+        out.set(a.slice(2), next)
+        i++
+      } else {
+        out.set(a.slice(2), true)
+      }
+    }
+  }
+  return out
+}
+
+/** Refuse options a bench does not know: a typo must not silently run the defaults. */
+export function checkOptions(opts: BenchOptions, known: readonly string[]): void {
+  for (const k of opts.keys()) {
+    if (!known.includes(k))
+      throw new Error(
+        `bench: unknown option --${k} (known: ${known.map((x) => `--${x}`).join(' ')})`,
+      )
+  }
+}
+
+/** An integer option within [min, max], or `fallback` when absent. */
+export function intOption(
+  opts: BenchOptions,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const v = opts.get(name)
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (v === true || !Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`bench: --${name} must be an integer in [${min}, ${max}], got "${String(v)}"`)
+  }
+  return n
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+/**
+ * Nearest-rank percentile of an ascending array (q in [0, 1]); NaN when empty. With n ≤ 20
+ * samples p95 is the maximum: nearest rank never interpolates a value nobody measured.
+ */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
+  return sorted[rank]!
+}
+
+/** Median (mean of the two middle values for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const s = [...values].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+/** Median, minimum, maximum and relative spread ((max − min) / median) of a sample. */
+export interface Summary {
+  n: number
+  median: number
+  min: number
+  max: number
+  /** (max − min) / median, as a fraction. */
+  spread: number
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const med = median(values)
+  const min = values.length === 0 ? Number.NaN : Math.min(...values)
+  const max = values.length === 0 ? Number.NaN : Math.max(...values)
+  return { n: values.length, median: med, min, max, spread: (max - min) / med }
+}
+
+export function round(x: number, digits = 2): number {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+/** A table of a bench report: printed aligned in text mode; the JSON carries the raw figures. */
+export interface Table {
+  title: string
+  headers: string[]
+  rows: (string | number)[][]
+}
+
+/** What a bench hands back to the harness. */
+export interface BenchReport {
+  /** Everything measured, for `--json`. */
+  data: Record<string, unknown>
+  tables: Table[]
+  /** Lines printed under the tables: pace, goals, caveats. */
+  notes: string[]
+}
+
+/** Render a table with aligned columns (numbers right-aligned). */
+export function formatTable(t: Table): string {
+  const cells = [
+    t.headers,
+    ...t.rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c))),
+  ]
+  const numeric = t.headers.map((_, i) => t.rows.every((r) => typeof r[i] === 'number'))
+  const widths = t.headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (numeric[i] === true && i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
+  const sep = widths.map((w) => '-'.repeat(w)).join('  ')
+  return [t.title, line(cells[0]!), sep, ...cells.slice(1).map(line)].join('\n')
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? 'n/a' : x > 0 ? '∞' : '-∞'
+  if (Number.isInteger(x)) return String(x)
+  return x.toFixed(Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2)
+}
+
+/** The machine description as a two-column table. */
+export function machineTable(m: MachineInfo): Table {
+  return {
+    title: 'Machine',
+    headers: ['', ''],
+    rows: [
+      ['CPU', `${m.cpuModel} (${m.cores} cores)`],
+      ['memory', `${m.totalMemoryGiB} GiB`],
+      ['OS', `${m.os} (${m.kernel})`],
+      ['Node', m.node],
+      ['Chromium', m.chromium],
+      ['load avg 1 min at start', String(m.loadAvg1mAtStart)],
+    ],
+  }
+}

@@ -1,0 +1,75 @@
+import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+
+/** Throughput probe protocol, registered only on nodes started in bench mode. */
+export const PERF_PROTOCOL = '/hypermesh/perf/1'
+
+/** WebRTC messages stay ≤ 16 KiB (libp2p's data channel limit) — DESIGN.md §8. */
+export const PERF_CHUNK_BYTES = 16 * 1024
+
+/**
+ * Answer perf probes: count every byte until the remote closes its write side, then reply with
+ * the count as 8 bytes (big-endian) so the sender's clock stops only when all bytes arrived.
+ */
+export async function handlePerf(libp2p: Libp2p): Promise<void> {
+  await libp2p.handle(
+    PERF_PROTOCOL,
+    (stream: Stream) => {
+      let received = 0
+      stream.addEventListener('message', (evt) => {
+        received += evt.data.byteLength
+      })
+      stream.addEventListener('remoteCloseWrite', () => {
+        const reply = new Uint8Array(8)
+        new DataView(reply.buffer).setBigUint64(0, BigInt(received))
+        stream.send(reply)
+        void stream.close().catch(() => undefined)
+      })
+    },
+    { maxInboundStreams: 4, runOnLimitedConnection: false },
+  )
+}
+
+/**
+ * Send `bytes` to `peer` over one libp2p stream, honouring backpressure (`send()` false →
+ * `onDrain()`), and return the goodput in Mbit/s measured until the receiver confirmed the count.
+ */
+export async function measureStream(
+  libp2p: Libp2p,
+  peer: PeerId,
+  bytes: number,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ bytes: number; ms: number; mbps: number }> {
+  const stream = await libp2p.dialProtocol(peer, PERF_PROTOCOL, { signal: options.signal })
+  const chunk = new Uint8Array(PERF_CHUNK_BYTES)
+  crypto.getRandomValues(chunk)
+  const confirmed = new Promise<number>((resolve, reject) => {
+    const parts: Uint8Array[] = []
+    stream.addEventListener('message', (evt) => {
+      parts.push(evt.data.subarray())
+      const total = parts.reduce((n, p) => n + p.byteLength, 0)
+      if (total >= 8) {
+        const all = new Uint8Array(total)
+        let o = 0
+        for (const p of parts) {
+          all.set(p, o)
+          o += p.byteLength
+        }
+        resolve(Number(new DataView(all.buffer).getBigUint64(0)))
+      }
+    })
+    stream.addEventListener('close', () => reject(new Error('perf stream closed before the count')))
+  })
+  const start = performance.now()
+  let sent = 0
+  while (sent < bytes) {
+    const n = Math.min(PERF_CHUNK_BYTES, bytes - sent)
+    const ok = stream.send(n === PERF_CHUNK_BYTES ? chunk : chunk.subarray(0, n))
+    sent += n
+    if (!ok) await stream.onDrain(options)
+  }
+  await stream.close(options)
+  const count = await confirmed
+  const ms = performance.now() - start
+  if (count !== bytes) throw new Error(`perf: receiver counted ${count} of ${bytes} bytes`)
+  return { bytes, ms, mbps: (bytes * 8) / 1e6 / (ms / 1000) }
+}
