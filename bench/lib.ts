@@ -382,7 +382,8 @@ export function formatTable(t: Table): string {
       .join('  ')
       .trimEnd()
   const sep = widths.map((w) => '-'.repeat(w)).join('  ')
-  return [t.title, line(cells[0]!), sep, ...cells.slice(1).map(line)].join('\n')
+  const head = t.headers.every((h) => h === '') ? [] : [line(cells[0]!), sep]
+  return [t.title, ...head, ...cells.slice(1).map(line)].join('\n')
 }
 
 function fmt(x: number): string {

@@ -53,7 +53,7 @@ const DEFAULTS = {
 /** Bytes per message, the WebRTC limit libp2p also keeps to. */
 const CHUNK_BYTES = 16 * 1024
 /** How long one transfer may take before the bench gives up on it, ms. */
-const RUN_TIMEOUT_MS = 120_000
+const RUN_TIMEOUT_MS = 60_000
 
 export const MESH_USAGE = [
   `  --tabs N            tabs in the join phase (default ${DEFAULTS.tabs})`,
@@ -305,11 +305,21 @@ export interface TransferRun {
   mbps: number
 }
 
+/** A transfer that threw or timed out. */
+export interface TransferFailure {
+  round: number
+  warmup: boolean
+  afterMs: number
+  error: string
+}
+
 export interface ThroughputVariant {
   id: 'libp2p' | 'raw-page' | 'raw-tabs'
   label: string
   warmup: TransferRun[]
+  /** Measured transfers that completed; the summary is over these. */
   runs: TransferRun[]
+  failures: TransferFailure[]
   mbps: Summary
 }
 
@@ -525,30 +535,42 @@ async function runThroughput(
       },
     ]
     const results = new Map(
-      variants.map((v) => [v.id, { warmup: [] as TransferRun[], runs: [] as TransferRun[] }]),
+      variants.map((v) => [
+        v.id,
+        {
+          warmup: [] as TransferRun[],
+          runs: [] as TransferRun[],
+          failures: [] as TransferFailure[],
+        },
+      ]),
     )
     const total = opts.warmup + opts.runs
     for (let i = 0; i < total; i++) {
+      const warm = i < opts.warmup
       // Rotate the order each round so that no variant always runs right after the same one.
       const order = variants.map((_, k) => variants[(k + i) % variants.length]!)
+      const line: string[] = []
       for (const v of order) {
-        const r = await withTimeout(v.go(), RUN_TIMEOUT_MS, `${v.id} transfer`)
         const bucket = results.get(v.id)!
-        ;(i < opts.warmup ? bucket.warmup : bucket.runs).push({
-          bytes: r.bytes,
-          ms: round(r.ms, 1),
-          mbps: round(r.mbps, 1),
-        })
+        const t0 = Date.now()
+        try {
+          const r = await withTimeout(v.go(), RUN_TIMEOUT_MS, `${v.id} transfer`)
+          ;(warm ? bucket.warmup : bucket.runs).push({
+            bytes: r.bytes,
+            ms: round(r.ms, 1),
+            mbps: round(r.mbps, 1),
+          })
+          line.push(`${v.id} ${round(r.mbps, 1)} Mbit/s`)
+        } catch (err) {
+          // A failed transfer is a result too: kept, counted and printed, never retried away.
+          const error = (err as Error).message.split('\n').slice(0, 3).join(' | ')
+          bucket.failures.push({ round: i + 1, warmup: warm, afterMs: Date.now() - t0, error })
+          line.push(`${v.id} FAILED after ${Date.now() - t0} ms (${error})`)
+        }
       }
       progress(
         label,
-        `throughput: round ${i + 1}/${total}${i < opts.warmup ? ' (warm-up)' : ''}: ` +
-          variants
-            .map(
-              (v) =>
-                `${v.id} ${results.get(v.id)![i < opts.warmup ? 'warmup' : 'runs'].at(-1)!.mbps} Mbit/s`,
-            )
-            .join(', '),
+        `throughput: round ${i + 1}/${total}${warm ? ' (warm-up)' : ''}: ${line.join(', ')}`,
       )
     }
     const linkAfter = describeLink(await readState(a), bId)
@@ -559,6 +581,7 @@ async function runThroughput(
         label: v.label,
         warmup: r.warmup,
         runs: r.runs,
+        failures: r.failures,
         mbps: summarize(r.runs.map((x) => x.mbps)),
       }
     })
@@ -751,13 +774,14 @@ function report(
     const t = throughput
     tables.push({
       title: `Throughput: ${t.bytes / 2 ** 20} MiB per transfer, 16 KiB messages, ${t.runs} runs after ${t.warmup} warm-up, interleaved`,
-      headers: ['variant', 'median Mbit/s', 'min', 'max', 'spread', 'runs Mbit/s'],
+      headers: ['variant', 'median Mbit/s', 'min', 'max', 'spread', 'failed', 'runs Mbit/s'],
       rows: t.variants.map((v) => [
         v.label,
         round(v.mbps.median, 1),
         v.mbps.min,
         v.mbps.max,
         `${round(v.mbps.spread * 100, 1)} %`,
+        v.failures.length,
         v.runs.map((r) => r.mbps).join(' '),
       ]),
     })
@@ -768,7 +792,11 @@ function report(
         [
           'libp2p ÷ raw one page (baseline)',
           t.ratio,
-          t.goal.pass ? `pass (+${t.goal.margin})` : `MISS by ${round(-t.goal.margin, 3)}`,
+          Number.isNaN(t.ratio)
+            ? 'MISS (no figure: every transfer of a variant failed)'
+            : t.goal.pass
+              ? `pass (+${t.goal.margin})`
+              : `MISS by ${round(-t.goal.margin, 3)}`,
         ],
         ['libp2p ÷ raw same two tabs', t.ratioSameTabs ?? 'n/a', ''],
       ],
@@ -777,6 +805,13 @@ function report(
       `throughput: raw sender pauses above ${t.rawHighBytes} buffered bytes (libp2p's own cap) and resumes on 'bufferedamountlow' at ${t.rawLowBytes}; ` +
         `spread = (max − min) / median; link A→B before: ${t.linkBefore}, after: ${t.linkAfter}.`,
     )
+    for (const v of t.variants) {
+      for (const f of v.failures) {
+        notes.push(
+          `throughput: ${v.id} transfer of round ${f.round}${f.warmup ? ' (warm-up)' : ''} failed after ${f.afterMs} ms: ${f.error}`,
+        )
+      }
+    }
   }
   return {
     data: {

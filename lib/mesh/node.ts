@@ -7,7 +7,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Clock, Random } from '../ports'
 import { ConnectionBudget, DialBackoff } from './dial-budget'
 import { encodeHeartbeat, HeartbeatSequencer, HeartbeatValidator } from './heartbeat'
-import { HEARTBEAT_TOPIC } from './constants'
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TOPIC } from './constants'
 import { connectionTransport } from './transport'
 import type { CapabilitySummary, ConnectionInfo, Coordinate, NodeInfo } from './types'
 import { VivaldiClient } from './vivaldi'
@@ -36,11 +36,11 @@ export interface MeshNodeInit {
   maxDirectPeers?: number
   /** RTCPeerConnection creations allowed over the node's lifetime. Default 450 (Chromium: 500). */
   connectionBudget?: number
-  /** Heartbeat period. Default 3 000 ms. */
+  /** Heartbeat period. Default HEARTBEAT_INTERVAL_MS (3 s). */
   heartbeatIntervalMs?: number
   /** RTT probe period per direct peer. Default 2 000 ms. */
   pingIntervalMs?: number
-  /** Forget a node this long after its last heartbeat. Default 60 000 ms. */
+  /** Forget a node this long after its last heartbeat. Default 30 000 ms. */
   nodeExpiryMs?: number
   /** App version carried in heartbeats. */
   appVersion: string
@@ -119,9 +119,9 @@ export class MeshNode extends EventTarget {
       targetDirectPeers: 6,
       maxDirectPeers: 16,
       connectionBudget: 450,
-      heartbeatIntervalMs: 3_000,
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       pingIntervalMs: 2_000,
-      nodeExpiryMs: 60_000,
+      nodeExpiryMs: 30_000,
       ...init,
     }
     if (this.#init.targetDirectPeers > this.#init.maxDirectPeers) {
@@ -432,8 +432,13 @@ export class MeshNode extends EventTarget {
         this.#key,
       )
       await libp2p.services.pubsub.publish(HEARTBEAT_TOPIC, bytes)
-    } catch {
-      // No subscribed peer yet, or stopping: the next period publishes again.
+    } catch (err) {
+      // Publishing with no peer yet is normal (the next period tries again); an encoding error is
+      // a bug that would silence this node on the map, so it is reported.
+      const name = err instanceof Error ? err.name : 'Error'
+      if (name.startsWith('Heartbeat') || name.startsWith('Malformed')) {
+        console.error(`heartbeat not published: ${name}: ${(err as Error).message}`)
+      }
     }
   }
 
