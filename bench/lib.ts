@@ -3,9 +3,19 @@
  * Debian's Chromium, statistics and table printing. Used by bench/run.ts and each bench.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
+import { join, resolve } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 
 /** Debian's Chromium; the benches never download a browser. */
@@ -33,6 +43,8 @@ export interface MachineInfo {
   chromium: string
   /** 1-minute load average when the bench started: other work on the machine skews the figures. */
   loadAvg1mAtStart: number
+  /** The same when it ended (set by the harness). */
+  loadAvg1mAtEnd?: number
 }
 
 /** Describe this machine: CPU, memory, OS, Node and Chromium versions. */
@@ -95,6 +107,8 @@ export interface BenchServer {
   relayPort: number
   /** Everything the server printed so far (for error reports). */
   output(): string
+  /** Null while running; otherwise how it ended (exit code or signal). */
+  exited(): string | null
   stop(): Promise<void>
 }
 
@@ -129,24 +143,104 @@ async function freePortPair(from: number): Promise<number> {
   throw new Error(`bench: no free port pair in [${from}, ${from + 500})`)
 }
 
+/** The build a bench server serves: a private copy of `.next`, fixed for the whole bench run. */
+export interface SiteSnapshot {
+  /** Directory the server runs in: symlinks to the project plus the copied `.next`. */
+  dir: string
+  buildId: string
+  /** When `.next/BUILD_ID` was written (the build's completion time). */
+  builtAt: string
+}
+
+let snapshot: SiteSnapshot | null = null
+
+/** The build this bench process serves, once a server was started. */
+export function currentSiteSnapshot(): SiteSnapshot | null {
+  return snapshot
+}
+
 /**
- * Start `npx tsx bin/server.ts` (site + relay) as its own process group on free ports, building
- * the site first only when there is no build at all, and wait for `GET /api/health` = 200.
+ * Copy the current build once per bench process, and run every bench server from the copy.
+ *
+ * Why: the project is edited and rebuilt while benches run (`npm start` and the e2e tests rebuild
+ * `.next` in place whenever a source is newer). A rebuild under a running server swaps its chunks
+ * and manifests mid-measurement — tabs then fail to load or the server dies. The copy lives in
+ * data/bench-site/ (git-ignored); everything but `.next` is a symlink to the project, so tsx and
+ * Next resolve sources, tsconfig paths and node_modules as usual.
+ */
+export async function siteSnapshot(label = 'server'): Promise<SiteSnapshot> {
+  if (snapshot !== null) return snapshot
+  const root = process.cwd()
+  const buildIdPath = join(root, '.next', 'BUILD_ID')
+  // `next build` holds .next/lock while it runs and writes BUILD_ID last.
+  const building = (): boolean => existsSync(join(root, '.next', 'lock'))
+  const dir = join(root, 'data', 'bench-site')
+  const id = (): string => {
+    try {
+      return `${readFileSync(buildIdPath, 'utf8').trim()}@${statSync(buildIdPath).mtimeMs}`
+    } catch {
+      return ''
+    }
+  }
+  let built = false
+  // Copy only between builds, and keep a copy only if the same BUILD_ID was there before and
+  // after it with no build running meanwhile.
+  for (let attempt = 0; ; attempt++) {
+    const before = building() ? '' : id()
+    if (before === '' && !building() && !built) {
+      built = true
+      progress(label, 'no .next/BUILD_ID and no build running: `npx next build` first')
+      try {
+        execFileSync('npx', ['next', 'build'], {
+          stdio: ['ignore', process.stderr, process.stderr],
+        })
+      } catch {
+        // Most likely another build took the lock first: wait for that one below.
+      }
+      continue
+    }
+    if (before !== '') {
+      rmSync(dir, { recursive: true, force: true })
+      mkdirSync(dir, { recursive: true })
+      for (const entry of readdirSync(root)) {
+        if (entry === '.next' || entry === 'data' || entry === '.git') continue
+        symlinkSync(join(root, entry), join(dir, entry))
+      }
+      cpSync(join(root, '.next'), join(dir, '.next'), {
+        recursive: true,
+        filter: (src) => !/[\\/]\.next[\\/](cache|dev|trace|trace-build|lock)([\\/]|$)/.test(src),
+      })
+      if (!building() && id() === before) {
+        const st = statSync(buildIdPath)
+        snapshot = { dir, buildId: before.split('@')[0]!, builtAt: st.mtime.toISOString() }
+        progress(label, `serving a copy of build ${snapshot.buildId} (built ${snapshot.builtAt})`)
+        return snapshot
+      }
+    }
+    if (attempt > 300)
+      throw new Error('bench: .next kept changing for 5 minutes; no stable build to copy')
+    if (attempt === 0) progress(label, 'a build is in progress; waiting for it to finish')
+    await sleep(1_000)
+  }
+}
+
+/**
+ * Start `npx tsx bin/server.ts` (site + relay) as its own process group on free ports, from the
+ * bench's copy of the build ({@link siteSnapshot}; `npx next build` runs first only when there is
+ * no build at all), and wait for `GET /api/health` = 200.
  */
 export async function startServer(init: ServerInit = {}): Promise<BenchServer> {
   const label = init.label ?? 'server'
-  if (!existsSync('.next/BUILD_ID')) {
-    progress(label, 'no .next/BUILD_ID: running `npx next build` first')
-    execFileSync('npx', ['next', 'build'], { stdio: ['ignore', process.stderr, process.stderr] })
-  }
+  const site = await siteSnapshot(label)
   const port = await freePortPair(init.port ?? 3400)
   const relayPort = port + 1
   const child = spawn('npx', ['tsx', 'bin/server.ts'], {
+    cwd: site.dir,
     env: {
       ...process.env,
       PORT: String(port),
       RELAY_PORT: String(relayPort),
-      DATA_DIR: init.dataDir ?? './data/bench',
+      DATA_DIR: resolve(init.dataDir ?? './data/bench'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: npx → tsx → node, all killed together by `process.kill(-pid)`.
@@ -205,7 +299,13 @@ export async function startServer(init: ServerInit = {}): Promise<BenchServer> {
     })
   }
   progress(label, `server up at ${baseUrl} (relay port ${relayPort})`)
-  return { baseUrl, port, relayPort, output: () => out, stop }
+  const exitedHow = (): string | null =>
+    child.exitCode !== null
+      ? `exit code ${child.exitCode}`
+      : child.signalCode !== null
+        ? `signal ${child.signalCode}`
+        : null
+  return { baseUrl, port, relayPort, output: () => out, exited: exitedHow, stop }
 }
 
 /** Relay status from the bench server's /api/health. */
@@ -393,7 +493,7 @@ function fmt(x: number): string {
 }
 
 /** The machine description as a two-column table. */
-export function machineTable(m: MachineInfo): Table {
+export function machineTable(m: MachineInfo, site: SiteSnapshot | null = null): Table {
   return {
     title: 'Machine',
     headers: ['', ''],
@@ -403,7 +503,8 @@ export function machineTable(m: MachineInfo): Table {
       ['OS', `${m.os} (${m.kernel})`],
       ['Node', m.node],
       ['Chromium', m.chromium],
-      ['load avg 1 min at start', String(m.loadAvg1mAtStart)],
+      ['load avg 1 min (start / end)', `${m.loadAvg1mAtStart} / ${m.loadAvg1mAtEnd ?? 'n/a'}`],
+      ...(site === null ? [] : [['site build', `${site.buildId} (built ${site.builtAt})`]]),
     ],
   }
 }

@@ -97,7 +97,21 @@ export interface JoinTab {
   statusAtEnd: string | null
   webrtcPeersAtEnd: number | null
   relayPeersAtEnd: number | null
+  /** Where the time went, ms from the page time origin (null: not reached). See TIMELINE_SCRIPT. */
+  phases: JoinPhases | null
   error?: string
+}
+
+/** Milestones of one tab's join, ms from its page time origin. */
+export interface JoinPhases {
+  /** DOMContentLoaded finished (navigation timing). */
+  domContentLoaded: number | null
+  /** The node's boot began: `window.hypermesh` appeared. */
+  bootStarted: number | null
+  /** libp2p started: the tab has its peer ID. */
+  libp2pStarted: number | null
+  /** The relay was reached (status relay-only or direct). */
+  relayReached: number | null
 }
 
 /** Percentiles of a set of tabs; a failed tab counts as slower than every joined one. */
@@ -174,6 +188,38 @@ const READ_STATE = `(() => {
   }
 })()`
 
+/**
+ * Installed before any page script: samples `window.hypermesh` every 50 ms and keeps when each
+ * join milestone was first seen. Resolution: the 50 ms poll plus the store's ≤ 100 ms publishing
+ * delay (lib/client/node-runtime.ts) — good enough to say where seconds go; `joinMs` itself is exact.
+ */
+const TIMELINE_SCRIPT = `(() => {
+  const t = { bootStarted: null, libp2pStarted: null, relayReached: null }
+  window.__benchTimeline = t
+  const iv = setInterval(() => {
+    const h = window.hypermesh
+    if (h === undefined) return
+    const now = Math.round(performance.now())
+    if (t.bootStarted === null) t.bootStarted = now
+    if (t.libp2pStarted === null && h.peerId !== '') t.libp2pStarted = now
+    if (t.relayReached === null && (h.status === 'relay-only' || h.status === 'direct')) {
+      t.relayReached = now
+      clearInterval(iv)
+    }
+  }, 50)
+})()`
+
+const READ_TIMELINE = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0]
+  const t = window.__benchTimeline ?? {}
+  return {
+    domContentLoaded: nav === undefined ? null : Math.round(nav.domContentLoadedEventEnd),
+    bootStarted: t.bootStarted ?? null,
+    libp2pStarted: t.libp2pStarted ?? null,
+    relayReached: t.relayReached ?? null,
+  }
+})()`
+
 interface PageState {
   peerId: string
   status: string
@@ -208,9 +254,11 @@ async function joinOneTab(
     statusAtEnd: null,
     webrtcPeersAtEnd: null,
     relayPeersAtEnd: null,
+    phases: null,
   }
   try {
     const context = await browser.newContext()
+    await context.addInitScript(TIMELINE_SCRIPT)
     const page = await context.newPage()
     opened.push({ index, context, page })
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs })
@@ -263,6 +311,7 @@ async function runJoinVariant(
         r.statusAtEnd = s.status
         r.webrtcPeersAtEnd = s.connections.filter((c) => c.transport === 'webrtc').length
         r.relayPeersAtEnd = s.connections.filter((c) => c.transport !== 'webrtc').length
+        r.phases = (await o.page.evaluate(READ_TIMELINE).catch(() => null)) as JoinPhases | null
       }),
     )
     const all = joinStats(results)
@@ -654,6 +703,13 @@ export async function runMeshBench(options: BenchOptions): Promise<BenchReport> 
           v.relayReservationsAfterClose = (await relayHealth(server.baseUrl))?.reservations ?? null
           joins.push(v)
         }
+        // A result from a server that died mid-phase would measure the crash, not the mesh.
+        const died = server.exited()
+        if (died !== null) {
+          throw new Error(
+            `mesh: the bench server stopped during the ${phase} phase (${died}); last output:\n${server.output().slice(-3_000)}`,
+          )
+        }
       } finally {
         await server.stop()
       }
@@ -723,6 +779,33 @@ function report(
       title: `Join goal (DESIGN.md §10: p50 ≤ ${JOIN_GOAL_P50_MS} ms, p95 ≤ ${JOIN_GOAL_P95_MS} ms, all ${cfg.tabs} tabs incl. the first)`,
       headers: ['variant', 'p50', 'p95'],
       rows: joins.map((v) => [v.variant, verdict(v.goal.p50), verdict(v.goal.p95)]),
+    })
+    const milestones: [keyof JoinPhases | 'joinMs', string][] = [
+      ['domContentLoaded', 'DOMContentLoaded'],
+      ['bootStarted', 'node boot began (window.hypermesh)'],
+      ['libp2pStarted', 'libp2p started (peer ID)'],
+      ['relayReached', 'relay reached'],
+      ['joinMs', 'first direct WebRTC peer (joinMs)'],
+    ]
+    tables.push({
+      title:
+        'Where the join time goes: ms from page time origin, over the tabs that joined (milestones lag ≤ 150 ms: 50 ms sampling + store publish delay; joinMs exact)',
+      headers: ['variant', 'milestone', 'p50 ms', 'max ms'],
+      rows: joins.flatMap((v) =>
+        milestones.map(([key, name]) => {
+          const xs = v.tabs
+            .filter((t) => t.joinMs !== null)
+            .map((t) => (key === 'joinMs' ? t.joinMs : (t.phases?.[key] ?? null)))
+            .filter((x): x is number => x !== null)
+            .sort((a, b) => a - b)
+          return [
+            v.variant,
+            name,
+            ms(xs.length === 0 ? null : percentile(xs, 0.5)),
+            ms(xs.at(-1) ?? null),
+          ]
+        }),
+      ),
     })
     tables.push({
       title:

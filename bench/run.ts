@@ -5,9 +5,11 @@
  * and returns tables plus the raw figures; the harness prints the machine description with them,
  * as aligned tables or, with `--json`, as one JSON document on stdout (progress goes to stderr).
  */
+import { loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import {
   checkOptions,
+  currentSiteSnapshot,
   formatTable,
   intOption,
   machineInfo,
@@ -137,6 +139,7 @@ async function main(argv: readonly string[]): Promise<number> {
   progress(name, `started ${startedAt.toISOString()} (load avg 1 min ${machine.loadAvg1mAtStart})`)
   const report = await entry.run(options)
   const durationMs = Date.now() - startedAt.getTime()
+  machine.loadAvg1mAtEnd = Math.round((loadavg()[0] ?? 0) * 100) / 100
 
   if (json) {
     const doc = {
@@ -145,6 +148,7 @@ async function main(argv: readonly string[]): Promise<number> {
       startedAt: startedAt.toISOString(),
       durationMs,
       machine,
+      site: currentSiteSnapshot(),
       ...report.data,
     }
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
@@ -152,7 +156,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const out = [
       `bench ${name} — ${startedAt.toISOString()}, ${(durationMs / 1000).toFixed(1)} s`,
       '',
-      formatTable(machineTable(machine)),
+      formatTable(machineTable(machine, currentSiteSnapshot())),
     ]
     for (const t of report.tables) out.push('', formatTable(t))
     if (report.notes.length > 0) out.push('', ...report.notes)

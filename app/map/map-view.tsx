@@ -200,10 +200,7 @@ function Legend(): React.ReactNode {
         <p className="mb-1 text-slate-500">Link round-trip time</p>
         <div className="h-2 rounded-full" style={{ background: RTT_GRADIENT }} />
         <div className="relative mt-1 h-4 tabular-nums">
-          <span className="absolute left-0">0</span>
-          <span className="absolute -translate-x-1/2" style={{ left: pct(RTT_GOOD_MS) }}>
-            {RTT_GOOD_MS}
-          </span>
+          <span className="absolute left-0">≤{RTT_GOOD_MS}</span>
           <span className="absolute -translate-x-1/2" style={{ left: pct(RTT_FAIR_MS) }}>
             {RTT_FAIR_MS}
           </span>

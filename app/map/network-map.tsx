@@ -47,9 +47,10 @@ interface GraphState {
   scale: number | null
   hoverId: string | null
   selectedId: string | null
-  /** Zoom to fit until the user pans or zooms by hand. */
+  /** Zoom to fit until the user pans, zooms or clicks by hand. */
   autoFit: boolean
-  fittedOnce: boolean
+  /** Simulation ticks since the graph was created (paces the automatic fit). */
+  ticks: number
   stats: MapRenderStats
 }
 
@@ -64,11 +65,15 @@ const TARGET_STRENGTH = 0.3
 const COOLDOWN_TICKS = 220
 const COOLDOWN_MS = 4_000
 const ALPHA_DECAY = 0.035
+/** The simulation stops below this alpha (about 150 ticks after a reheat). */
+const ALPHA_MIN = 0.005
 /** A target has to move this far (graph units) before the simulation is reheated. */
 const REHEAT_DISTANCE = 6
 /** The spread of targets is only rescaled when it changes by more than this factor. */
 const RESCALE_HYSTERESIS = 1.2
 const FIT_PADDING_PX = 48
+const FIT_EVERY_TICKS = 30
+const FIT_TWEEN_MS = 300
 
 const COLOR_SELF = '#34d399' // emerald-400
 const COLOR_SELF_RING = '#6ee7b7' // emerald-300
@@ -124,7 +129,7 @@ export function NetworkMap({ model }: NetworkMapProps): React.ReactNode {
       hoverId: null,
       selectedId: null,
       autoFit: true,
-      fittedOnce: false,
+      ticks: 0,
       stats,
     }
     const stopAutoFit = (): void => {
@@ -235,6 +240,7 @@ export function NetworkMap({ model }: NetworkMapProps): React.ReactNode {
         <NodeDetails
           node={selected}
           nowMs={model.nowMs}
+          selfId={model.selfId}
           onClose={() => select(null)}
           onSelect={select}
         />
@@ -264,6 +270,7 @@ function configure(
     .cooldownTicks(COOLDOWN_TICKS)
     .cooldownTime(COOLDOWN_MS)
     .d3AlphaDecay(ALPHA_DECAY)
+    .d3AlphaMin(ALPHA_MIN)
     .d3VelocityDecay(0.35)
     .onRenderFramePost(() => {
       state.stats.frames++
@@ -275,14 +282,15 @@ function configure(
     .onNodeClick((n) => handlers.onSelect(n.id))
     .onBackgroundClick(() => handlers.onSelect(null))
     .onEngineTick(() => {
-      // Fit as soon as the first positions exist, then again (animated) when the layout settles.
-      if (!state.fittedOnce && state.nodes.size > 0) {
-        state.fittedOnce = true
-        graph.zoomToFit(0, FIT_PADDING_PX)
-      }
+      // Follow the layout as it spreads (nodes without a coordinate start bunched at the centre),
+      // but only every few ticks: each fit is a short tween.
+      state.ticks++
+      if (!state.autoFit || state.nodes.size === 0) return
+      if (state.ticks === 1) graph.zoomToFit(0, FIT_PADDING_PX)
+      else if (state.ticks % FIT_EVERY_TICKS === 0) graph.zoomToFit(FIT_TWEEN_MS, FIT_PADDING_PX)
     })
     .onEngineStop(() => {
-      if (state.autoFit && state.nodes.size > 0) graph.zoomToFit(400, FIT_PADDING_PX)
+      if (state.autoFit && state.nodes.size > 0) graph.zoomToFit(FIT_TWEEN_MS, FIT_PADDING_PX)
     })
 
   graph.d3Force('target', targetForce())
@@ -559,11 +567,13 @@ function formatRtt(rttMs: number | null): string {
 function NodeDetails({
   node,
   nowMs,
+  selfId,
   onClose,
   onSelect,
 }: {
   node: MapNode
   nowMs: number
+  selfId: string | null
   onClose: () => void
   onSelect: (id: string) => void
 }): React.ReactNode {
@@ -650,6 +660,7 @@ function NodeDetails({
                     />
                     <span className="flex-1 font-mono text-xs text-slate-300">
                       {shortPeerId(n.peerId)}
+                      {n.peerId === selfId && <span className="ml-1.5 text-emerald-300">you</span>}
                     </span>
                     <span className="tabular-nums text-xs text-slate-400">
                       {formatRtt(n.rttMs)}

@@ -106,6 +106,10 @@ export class MeshNode extends EventTarget {
   #firstDirectAt: number | null = null
   #stopped = false
   #changeQueued = false
+  #lastHeartbeatAt = 0
+  #announcedAddrs = ''
+  #lastBootstrapAt = 0
+  #refreshing = false
 
   constructor(init: MeshNodeInit, components: MeshNodeComponents) {
     super()
@@ -153,7 +157,13 @@ export class MeshNode extends EventTarget {
     pubsub.subscribe(HEARTBEAT_TOPIC)
     libp2p.addEventListener('connection:open', (evt) => this.#onConnectionOpen(evt.detail))
     libp2p.addEventListener('connection:close', (evt) => this.#onConnectionClose(evt.detail))
-    libp2p.addEventListener('self:peer:update', () => this.#changed())
+    libp2p.addEventListener('self:peer:update', () => {
+      // A new reservation gives this node its dialable `/p2p-circuit/webrtc` address: announce it
+      // at once instead of at the next period, so others can dial it within a second of joining.
+      const addrs = this.#dialableAddrs().join(' ')
+      if (addrs !== this.#announcedAddrs) void this.#publishHeartbeat()
+      this.#changed()
+    })
     this.#timers.push(setInterval(() => void this.#publishHeartbeat(), this.#init.heartbeatIntervalMs))
     this.#timers.push(setInterval(() => void this.#pingAll(), this.#init.pingIntervalMs))
     this.#timers.push(setInterval(() => this.#maintain(), MAINTAIN_INTERVAL_MS))
@@ -201,6 +211,7 @@ export class MeshNode extends EventTarget {
     this.#nextRetryAt = null
     try {
       const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(5_000) })
+      this.#lastBootstrapAt = this.#c.clock.now()
       this.#relayAddrs = answer.relayAddrs.map((a) => multiaddr(a))
       this.#relayPeerId = answer.relayPeerId
       for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
@@ -345,6 +356,11 @@ export class MeshNode extends EventTarget {
     const direct = this.#directPeers()
     let wanted = this.#init.targetDirectPeers - direct.size - this.#dialing.size
     if (wanted <= 0) return
+    if (direct.size === 0 && this.#dialing.size === 0 && now - this.#lastBootstrapAt > 2_000) {
+      // Alone: ask the bootstrap server again; tabs that arrived together learn of each other
+      // here before their first heartbeats have crossed the gossip mesh.
+      void this.#refreshCandidates()
+    }
     const candidates = [...this.#candidates.keys()].filter(
       (p) => !direct.has(p) && !this.#dialing.has(p) && this.#backoff.ready(p, now),
     )
@@ -357,6 +373,29 @@ export class MeshNode extends EventTarget {
       wanted--
       void this.#dial(p)
     }
+  }
+
+  async #refreshCandidates(): Promise<void> {
+    if (this.#refreshing || !this.#relayConnected()) return
+    this.#refreshing = true
+    this.#lastBootstrapAt = this.#c.clock.now()
+    try {
+      const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(5_000) })
+      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
+    } catch {
+      // The relay connection's own retry handles an unreachable server.
+    } finally {
+      this.#refreshing = false
+    }
+    this.#maintain()
+  }
+
+  #dialableAddrs(): string[] {
+    return this.#c.libp2p
+      .getMultiaddrs()
+      .map((a) => a.toString())
+      .filter((a) => a.includes('/p2p-circuit/webrtc'))
+      .slice(0, 8)
   }
 
   #predictedRtt(peer: string): number | null {
@@ -407,12 +446,13 @@ export class MeshNode extends EventTarget {
 
   async #publishHeartbeat(): Promise<void> {
     if (this.#stopped) return
+    const now = this.#c.clock.now()
+    // Announcements on address changes come on top of the period; keep them ≤ 2/s.
+    if (now - this.#lastHeartbeatAt < 500) return
+    this.#lastHeartbeatAt = now
     const { libp2p } = this.#c
-    const addrs = libp2p
-      .getMultiaddrs()
-      .map((a) => a.toString())
-      .filter((a) => a.includes('/p2p-circuit/webrtc'))
-      .slice(0, 8)
+    const addrs = this.#dialableAddrs()
+    this.#announcedAddrs = addrs.join(' ')
     const direct = this.#directConnections()
     try {
       const bytes = await encodeHeartbeat(
