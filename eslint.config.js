@@ -7,14 +7,25 @@ const NODE_ONLY = ['node:*', 'fs', 'path', 'os', 'child_process', 'net', 'http']
 
 export default tseslint.config(
   {
-    ignores: ['node_modules', '.next', 'data', 'test-results', 'playwright-report', 'next-env.d.ts'],
+    ignores: [
+      'node_modules',
+      '.next',
+      'data',
+      'test-results',
+      'playwright-report',
+      'next-env.d.ts',
+      'scratch',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -27,8 +38,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['libp2p', '@libp2p/*', '@chainsafe/*', 'idb', ...NODE_ONLY], message: 'app/ talks to lib/client, never to libp2p, idb or node:* directly.' },
-            { group: ['@/lib/adapters/*', '@/lib/mesh/node', '@/lib/mesh/libp2p-config'], message: 'app/ goes through lib/client.' },
+            {
+              group: ['libp2p', '@libp2p/*', '@chainsafe/*', 'idb', ...NODE_ONLY],
+              message: 'app/ talks to lib/client, never to libp2p, idb or node:* directly.',
+            },
+            {
+              group: ['@/lib/adapters/*', '@/lib/mesh/node', '@/lib/mesh/libp2p-config'],
+              message: 'app/ goes through lib/client.',
+            },
           ],
         },
       ],
@@ -45,14 +62,36 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../adapters/*', '@/lib/adapters/*', '../client/*', '@/lib/client/*', '../server/*', '@/lib/server/*', '@/app/*'], message: 'a core never imports an adapter, the client or the server.' }] },
+        {
+          patterns: [
+            {
+              group: [
+                '../adapters/*',
+                '@/lib/adapters/*',
+                '../client/*',
+                '@/lib/client/*',
+                '../server/*',
+                '@/lib/server/*',
+                '@/app/*',
+              ],
+              message: 'a core never imports an adapter, the client or the server.',
+            },
+          ],
+        },
       ],
     },
   },
   {
     files: ['lib/adapters/**/*.ts', 'lib/server/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@/app/*', '../../app/*'], message: 'an adapter never imports app/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@/app/*', '../../app/*'], message: 'an adapter never imports app/.' },
+          ],
+        },
+      ],
     },
   },
 )

@@ -58,7 +58,11 @@ export function NodeStatus(): React.ReactNode {
             tab slot {snap.slot} · identity kept in this browser
           </div>
         )}
-        <div className="mt-4 flex items-center gap-2" data-testid="mesh-status" data-status={snap.status}>
+        <div
+          className="mt-4 flex items-center gap-2"
+          data-testid="mesh-status"
+          data-status={snap.status}
+        >
           <StatusDot status={snap.status} />
           <span className="text-sm">{STATUS_TEXT[snap.status]}</span>
         </div>

@@ -45,6 +45,10 @@ export interface MachineInfo {
   loadAvg1mAtStart: number
   /** The same when it ended (set by the harness). */
   loadAvg1mAtEnd?: number
+  /** Share of all cores busy in the 2 s before the bench started: work that is not the bench's. */
+  cpuBusyBeforePct?: number | null
+  /** Share of all cores busy while the bench ran (the bench's own tabs and server included). */
+  cpuBusyDuringPct?: number | null
 }
 
 /** Describe this machine: CPU, memory, OS, Node and Chromium versions. */
@@ -78,6 +82,32 @@ export function machineInfo(): MachineInfo {
     chromium: chromiumVersion,
     loadAvg1mAtStart: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   }
+}
+
+/** Cumulative CPU jiffies of the whole machine (all processes), from /proc/stat. */
+export interface CpuTimes {
+  busy: number
+  total: number
+}
+
+/** Read /proc/stat; null where it does not exist (not Linux). */
+export function cpuTimes(): CpuTimes | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? ''
+    const f = line.trim().split(/\s+/).slice(1).map(Number)
+    // user nice system idle iowait irq softirq steal …: idle and iowait are the idle part.
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0)
+    const idle = (f[3] ?? 0) + (f[4] ?? 0)
+    return { busy: total - idle, total }
+  } catch {
+    return null
+  }
+}
+
+/** Share of all cores busy between two readings, in percent (every process on the machine). */
+export function busyPercent(from: CpuTimes | null, to: CpuTimes | null): number | null {
+  if (from === null || to === null || to.total <= from.total) return null
+  return Math.round(((to.busy - from.busy) / (to.total - from.total)) * 1000) / 10
 }
 
 /** Log progress to stderr, so that `--json` keeps stdout one clean JSON document. */

@@ -14,7 +14,9 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import {
+  busyPercent,
   checkOptions,
+  cpuTimes,
   intOption,
   percentile,
   progress,
@@ -52,6 +54,9 @@ const DEFAULTS = {
 
 /** Bytes per message, the WebRTC limit libp2p also keeps to. */
 const CHUNK_BYTES = 16 * 1024
+/** The A↔B link must show exactly one WebRTC connection each way for this long before transfers. */
+const LINK_STABLE_MS = 2_000
+const LINK_SETTLE_TIMEOUT_MS = 15_000
 /** How long one transfer may take before the bench gives up on it, ms. */
 const RUN_TIMEOUT_MS = 60_000
 
@@ -141,6 +146,8 @@ export interface JoinVariant {
   }
   /** Relay reservations the server still held once every tab of this variant was closed. */
   relayReservationsAfterClose: number | null
+  /** Share of all cores busy from the first opening until every tab joined or timed out, percent. */
+  cpuBusyPct: number | null
 }
 
 export interface GoalCheck {
@@ -291,6 +298,7 @@ async function runJoinVariant(
   const opened: OpenTab[] = []
   const url = `${server.baseUrl}/`
   const start = Date.now()
+  const cpu0 = cpuTimes()
   const pending: Promise<JoinTab>[] = []
   try {
     for (let i = 0; i < tabs; i++) {
@@ -302,6 +310,7 @@ async function runJoinVariant(
       pending.push(joinOneTab(browser, url, i + 1, start, timeoutMs, opened))
     }
     const results = await Promise.all(pending)
+    const cpuBusyPct = busyPercent(cpu0, cpuTimes())
     // The mesh as it stands once every tab joined or gave up: who reached whom directly.
     await Promise.all(
       opened.map(async (o) => {
@@ -337,6 +346,7 @@ async function runJoinVariant(
         p95: goalCheck(JOIN_GOAL_P95_MS, all.p95Ms),
       },
       relayReservationsAfterClose: null,
+      cpuBusyPct,
     }
   } finally {
     await Promise.allSettled(pending)
@@ -386,6 +396,10 @@ export interface ThroughputResult {
   goal: { ratio: number; pass: boolean; margin: number }
   /** Transports between the two tabs before the first and after the last transfer. */
   linkBefore: string
+  /** ms from A first seeing B over WebRTC until one connection each way held for 2 s; null = never. */
+  linkSettledMs: number | null
+  /** Share of all cores busy during the throughput phase, percent. */
+  cpuBusyPct: number | null
   linkAfter: string
 }
 
@@ -541,7 +555,31 @@ async function runThroughput(
           `A connections ${JSON.stringify(sa?.connections)})`,
       )
     }
+    // Wait for the link to settle: two tabs that dial each other at once get two WebRTC
+    // connections and close one (lib/mesh/node.ts, dedupe), and the relayed signalling connection
+    // is closed too — a stream opened on a connection being closed measures the race, not the link.
+    const aId = (await readState(a))!.peerId
+    const settleStart = Date.now()
+    let stableSince: number | null = null
+    let settledMs: number | null = null
+    while (Date.now() - settleStart < LINK_SETTLE_TIMEOUT_MS) {
+      const [sa, sb] = await Promise.all([readState(a), readState(b)])
+      const one = describeLink(sa, bId) === 'webrtc' && describeLink(sb, aId) === 'webrtc'
+      if (!one) stableSince = null
+      else if (stableSince === null) stableSince = Date.now()
+      else if (Date.now() - stableSince >= LINK_STABLE_MS) {
+        settledMs = stableSince - settleStart
+        break
+      }
+      await sleep(250)
+    }
     const linkBefore = describeLink(await readState(a), bId)
+    progress(
+      label,
+      settledMs === null
+        ? `throughput: link A↔B did not settle to one WebRTC connection in ${LINK_SETTLE_TIMEOUT_MS} ms (A→B: ${linkBefore}); measuring anyway`
+        : `throughput: link A↔B is one WebRTC connection (settled ${settledMs} ms after it appeared)`,
+    )
 
     progress(label, 'throughput: raw channel in one page (baseline) and between A and B')
     const solo = await open('/api/health')
@@ -594,6 +632,7 @@ async function runThroughput(
       ]),
     )
     const total = opts.warmup + opts.runs
+    const cpu0 = cpuTimes()
     for (let i = 0; i < total; i++) {
       const warm = i < opts.warmup
       // Rotate the order each round so that no variant always runs right after the same one.
@@ -652,6 +691,8 @@ async function runThroughput(
       },
       linkBefore,
       linkAfter,
+      linkSettledMs: settledMs,
+      cpuBusyPct: busyPercent(cpu0, cpuTimes()),
     }
   } finally {
     await Promise.all(contexts.map((c) => c.close().catch(() => undefined)))
@@ -839,6 +880,9 @@ function report(
           ? `paced: one tab every ${v.paceMs} ms requested, median ${v.actualPaceMs} ms achieved; each tab in its own browser context.`
           : `burst: all ${v.tabs.length} tabs opened at once (median ${v.actualPaceMs} ms between openings).`,
       )
+      notes.push(
+        `${v.variant}: CPU busy (all processes, both cores) while the tabs joined: ${v.cpuBusyPct ?? 'n/a'} %.`,
+      )
       for (const t of v.tabs.filter((x) => x.error !== undefined)) {
         notes.push(`${v.variant} tab ${t.index} failed: ${t.error}`)
       }
@@ -886,7 +930,8 @@ function report(
     })
     notes.push(
       `throughput: raw sender pauses above ${t.rawHighBytes} buffered bytes (libp2p's own cap) and resumes on 'bufferedamountlow' at ${t.rawLowBytes}; ` +
-        `spread = (max − min) / median; link A→B before: ${t.linkBefore}, after: ${t.linkAfter}.`,
+        `spread = (max − min) / median; link A→B before: ${t.linkBefore}, after: ${t.linkAfter}; ` +
+        `link settled ${t.linkSettledMs ?? 'never'} ms after it appeared; CPU busy during transfers ${t.cpuBusyPct ?? 'n/a'} %.`,
     )
     for (const v of t.variants) {
       for (const f of v.failures) {

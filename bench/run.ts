@@ -8,7 +8,9 @@
 import { loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import {
+  busyPercent,
   checkOptions,
+  cpuTimes,
   currentSiteSnapshot,
   formatTable,
   intOption,
@@ -135,11 +137,20 @@ async function main(argv: readonly string[]): Promise<number> {
   options.delete('json')
 
   const machine = machineInfo()
+  // What else is running: a busy machine skews every figure, so it is measured and printed.
+  const idle0 = cpuTimes()
+  await new Promise((r) => setTimeout(r, 2_000))
+  const run0 = cpuTimes()
+  machine.cpuBusyBeforePct = busyPercent(idle0, run0)
   const startedAt = new Date()
-  progress(name, `started ${startedAt.toISOString()} (load avg 1 min ${machine.loadAvg1mAtStart})`)
+  progress(
+    name,
+    `started ${startedAt.toISOString()} (load avg 1 min ${machine.loadAvg1mAtStart}, CPU busy ${machine.cpuBusyBeforePct ?? 'n/a'} %)`,
+  )
   const report = await entry.run(options)
   const durationMs = Date.now() - startedAt.getTime()
   machine.loadAvg1mAtEnd = Math.round((loadavg()[0] ?? 0) * 100) / 100
+  machine.cpuBusyDuringPct = busyPercent(run0, cpuTimes())
 
   if (json) {
     const doc = {

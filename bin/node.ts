@@ -25,10 +25,14 @@ async function main(): Promise<void> {
       quiet: { type: 'boolean', default: false },
     },
   })
-  const base = (values.url ?? process.env.HYPERMESH_URL ?? 'http://localhost:3000').replace(/\/$/, '')
+  const base = (values.url ?? process.env.HYPERMESH_URL ?? 'http://localhost:3000').replace(
+    /\/$/,
+    '',
+  )
   const dataDir = process.env.DATA_DIR ?? './data'
   const slot = Number(values.slot)
-  if (!Number.isInteger(slot) || slot < 0 || slot > 1023) throw new Error('--slot must be an integer in [0, 1023]')
+  if (!Number.isInteger(slot) || slot < 0 || slot > 1023)
+    throw new Error('--slot must be an integer in [0, 1023]')
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string
   }
@@ -37,14 +41,22 @@ async function main(): Promise<void> {
     ? await generateKeyPair('Ed25519')
     : await loadOrCreateKey(join(dataDir, `node-${slot}.key`))
   let iceServers: string[] = []
-  const libp2p = await createMeshLibp2p({ privateKey, platform: 'node', iceServers: () => iceServers })
+  const libp2p = await createMeshLibp2p({
+    privateKey,
+    platform: 'node',
+    iceServers: () => iceServers,
+  })
   await libp2p.start()
   const peerId = libp2p.peerId.toString()
 
   const node = new MeshNode(
     {
       appVersion: pkg.version,
-      capabilities: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), platform: 'node' },
+      capabilities: {
+        cores: cpus().length,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        platform: 'node',
+      },
     },
     {
       libp2p,

@@ -73,7 +73,10 @@ export function startTsx(args: string[], env: Record<string, string> = {}): Star
 }
 
 /** Stop a process group started by {@link startTsx}. */
-export async function stopProcess(child: Started, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopProcess(
+  child: Started,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (child.pid === undefined) return
   const pid = child.pid
   const groupAlive = (): boolean => {

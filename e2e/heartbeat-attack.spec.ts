@@ -17,7 +17,10 @@ test('forged, replayed and oversized heartbeats never reach the map, and the nod
   const alice = await openTab(browser, baseURL)
   const bob = await openTab(browser, baseURL)
   const watcher = await openTab(browser, baseURL, '/map')
-  const [aliceId] = await Promise.all([waitForDirect(alice.page, 20_000), waitForDirect(bob.page, 20_000)])
+  const [aliceId] = await Promise.all([
+    waitForDirect(alice.page, 20_000),
+    waitForDirect(bob.page, 20_000),
+  ])
 
   // Mallory: a real libp2p node on the mesh (through the relay), publishing on the heartbeat topic.
   const malloryKey = await generateKeyPair('Ed25519')
@@ -33,13 +36,19 @@ test('forged, replayed and oversized heartbeats never reach the map, and the nod
     const captured: Uint8Array[] = []
     pubsub.addEventListener('message', (evt) => {
       const msg = evt.detail
-      if (msg.topic === HEARTBEAT_TOPIC && msg.type === 'signed' && msg.from.toString() === aliceId) {
+      if (
+        msg.topic === HEARTBEAT_TOPIC &&
+        msg.type === 'signed' &&
+        msg.from.toString() === aliceId
+      ) {
         captured.push(msg.data)
       }
     })
     pubsub.subscribe(HEARTBEAT_TOPIC)
     await expect
-      .poll(() => pubsub.getSubscribers(HEARTBEAT_TOPIC).map((p) => p.toString()), { timeout: 20_000 })
+      .poll(() => pubsub.getSubscribers(HEARTBEAT_TOPIC).map((p) => p.toString()), {
+        timeout: 20_000,
+      })
       .toContain(boot.relayPeerId)
     // One of alice's genuine heartbeats, to replay once she has sent a newer one.
     await expect.poll(() => captured.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2)

@@ -42,17 +42,23 @@ test('8 tabs join over direct WebRTC, the map shows them, a headless node joins,
   // A ninth context watches the map: all eight nodes and links between them.
   const watcher = await openTab(browser, baseURL, '/map')
   await expect
-    .poll(async () => {
-      const shown = new Set(await mapNodeIds(watcher.page))
-      return ids.filter((id) => shown.has(id)).length
-    }, { timeout: 30_000 })
+    .poll(
+      async () => {
+        const shown = new Set(await mapNodeIds(watcher.page))
+        return ids.filter((id) => shown.has(id)).length
+      },
+      { timeout: 30_000 },
+    )
     .toBe(TABS)
   await expect
-    .poll(async () => {
-      const links = await mapLinks(watcher.page)
-      const linked = new Set(links.flatMap((l) => l.split('|')))
-      return ids.filter((id) => linked.has(id)).length
-    }, { timeout: 30_000 })
+    .poll(
+      async () => {
+        const links = await mapLinks(watcher.page)
+        const linked = new Set(links.flatMap((l) => l.split('|')))
+        return ids.filter((id) => linked.has(id)).length
+      },
+      { timeout: 30_000 },
+    )
     .toBe(TABS)
   const links = await mapLinks(watcher.page)
   for (const l of links) {
@@ -67,7 +73,10 @@ test('8 tabs join over direct WebRTC, the map shows them, a headless node joins,
   const headless = startTsx(['bin/node.ts', '--ephemeral', '--url', baseURL])
   try {
     const headlessId = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`headless node did not start:\n${headless.output()}`)), 30_000)
+      const timer = setTimeout(
+        () => reject(new Error(`headless node did not start:\n${headless.output()}`)),
+        30_000,
+      )
       headless.stdout?.on('data', () => {
         const m = /headless node (\S+) joining/.exec(headless.output())
         if (m?.[1] !== undefined) {

@@ -5,7 +5,15 @@ import { register } from 'tsx/esm/api'
 import { existsSync, statSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 
-const SOURCES = ['app', 'lib', 'workers', 'public', 'next.config.ts', 'package.json', 'tailwind.config.ts']
+const SOURCES = [
+  'app',
+  'lib',
+  'workers',
+  'public',
+  'next.config.ts',
+  'package.json',
+  'tailwind.config.ts',
+]
 
 function newest(path) {
   if (!existsSync(path)) return 0
@@ -20,7 +28,9 @@ const buildId = join('.next', 'BUILD_ID')
 const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0
 const changedAt = Math.max(...SOURCES.map(newest))
 if (builtAt === 0 || changedAt > builtAt) {
-  console.log(builtAt === 0 ? 'No build yet: building…' : 'Sources changed since the last build: building…')
+  console.log(
+    builtAt === 0 ? 'No build yet: building…' : 'Sources changed since the last build: building…',
+  )
   const r = spawnSync('npx', ['next', 'build'], { stdio: 'inherit' })
   if (r.status !== 0) process.exit(r.status ?? 1)
 }

@@ -27,7 +27,7 @@ export default async function MapPage({
       <section>
         <h1 className="text-2xl font-semibold tracking-tight">Network map</h1>
         <p className="mt-1 max-w-2xl text-sm text-slate-400">
-          Every node this tab has heard from in the last 30 seconds, and who is connected to whom.
+          Every node this tab has heard from in the last 20 seconds, and who is connected to whom.
         </p>
       </section>
       <MapView {...props} />

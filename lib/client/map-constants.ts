@@ -1,10 +1,10 @@
 /** Constants of the live network map (lib/client/map-model.ts, app/map). */
 
 /** A node is drawn at full opacity until this long after its last heartbeat, in ms. */
-export const NODE_FADE_START_MS = 10_000
+export const NODE_FADE_START_MS = 8_000
 
 /** A node is removed from the map this long after its last heartbeat, in ms; it fades out until then. */
-export const NODE_EXPIRY_MS = 30_000
+export const NODE_EXPIRY_MS = 20_000
 
 /** At or below this RTT a link is fully green, in ms. */
 export const RTT_GOOD_MS = 20

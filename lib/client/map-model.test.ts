@@ -264,7 +264,8 @@ describe('nodeOpacity', () => {
   it('is 1 before the fade, linear during it and 0 after expiry', () => {
     expect(nodeOpacity(-5_000)).toBe(1)
     expect(nodeOpacity(NODE_FADE_START_MS)).toBe(1)
-    expect(nodeOpacity(25_000)).toBeCloseTo(0.25, 10)
+    const span = NODE_EXPIRY_MS - NODE_FADE_START_MS
+    expect(nodeOpacity(NODE_FADE_START_MS + 0.75 * span)).toBeCloseTo(0.25, 10)
     expect(nodeOpacity(NODE_EXPIRY_MS)).toBe(0)
     expect(nodeOpacity(NODE_EXPIRY_MS * 10)).toBe(0)
   })

@@ -25,7 +25,10 @@ export function startNode(): Promise<MeshNode> {
   return started
 }
 
-async function fetchBootstrap(peerId: string | null, options?: { signal?: AbortSignal }): Promise<BootstrapAnswer> {
+async function fetchBootstrap(
+  peerId: string | null,
+  options?: { signal?: AbortSignal },
+): Promise<BootstrapAnswer> {
   const query = peerId === null ? '' : `?peer=${encodeURIComponent(peerId)}`
   const res = await fetch(`/api/bootstrap${query}`, {
     cache: 'no-store',
@@ -102,7 +105,10 @@ async function boot(): Promise<MeshNode> {
     if (st.relayConnected && performance.getEntriesByName('hypermesh:relay').length === 0) {
       performance.mark('hypermesh:relay')
     }
-    if (st.firstDirectAt !== null && performance.getEntriesByName('hypermesh:direct').length === 0) {
+    if (
+      st.firstDirectAt !== null &&
+      performance.getEntriesByName('hypermesh:direct').length === 0
+    ) {
       performance.mark('hypermesh:direct')
     }
     publish()

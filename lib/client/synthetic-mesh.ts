@@ -1,7 +1,12 @@
 import type { ConnectionInfo, Coordinate, NodeInfo } from '@/lib/mesh/types'
 import { VIVALDI_DIMENSIONS } from '@/lib/mesh/vivaldi'
 import { seededRandom, type Random } from '@/lib/ports'
-import { SYNTHETIC_MAX_NODES, SYNTHETIC_NOW_MS } from './map-constants'
+import {
+  NODE_EXPIRY_MS,
+  NODE_FADE_START_MS,
+  SYNTHETIC_MAX_NODES,
+  SYNTHETIC_NOW_MS,
+} from './map-constants'
 import type { MeshSnapshot } from './types'
 
 /** Prefix of every synthetic peer id, so one can never pass for a real peer. */
@@ -18,7 +23,7 @@ const NODE_SPREAD_MS = 6
  * A seeded, made-up mesh of `n` nodes for the map's render test and bench ONLY — never to be shown
  * as the live network (the page that uses it says so in a banner). Nodes sit in a few "regions" of
  * the 8-D Vivaldi space, each links to its nearest peers plus one long hop (4–8 neighbours, both
- * sides reporting the RTT), and a few are 10–28 s stale so the fade shows. Node 0 is self: it has
+ * sides reporting the RTT), and a few are fading (between NODE_FADE_START_MS and NODE_EXPIRY_MS) so the fade shows. Node 0 is self: it has
  * connections but no heartbeat of its own, as in a real tab. Everything is relative to
  * {@link SYNTHETIC_NOW_MS}; model it at that instant so nothing expires.
  *
@@ -89,8 +94,12 @@ export function syntheticSnapshot(n: number, seed: number): MeshSnapshot {
 
   const nodes: NodeInfo[] = []
   for (let i = 1; i < n; i++) {
-    // About one node in six is stale (10–28 s), the rest heard from in the last 8 s.
-    const ageMs = random.next() < 1 / 6 ? 10_000 + random.next() * 18_000 : random.next() * 8_000
+    // About one node in six is fading (between the fade start and expiry), the rest are fresh.
+    const fadeSpan = NODE_EXPIRY_MS - NODE_FADE_START_MS
+    const ageMs =
+      random.next() < 1 / 6
+        ? NODE_FADE_START_MS + (0.1 + random.next() * 0.8) * fadeSpan
+        : random.next() * NODE_FADE_START_MS
     nodes.push({
       peerId: ids[i]!,
       lastSeen: Math.round(now - ageMs),

@@ -21,7 +21,11 @@ function view(s: MeshSnapshot): HypermeshTestApi {
     slot: s.slot,
     status: s.status,
     relayConnected: s.relayConnected,
-    connections: s.connections.map((c) => ({ peerId: c.peerId, transport: c.transport, rttMs: c.rttMs })),
+    connections: s.connections.map((c) => ({
+      peerId: c.peerId,
+      transport: c.transport,
+      rttMs: c.rttMs,
+    })),
     nodes: s.nodes.map((n) => ({
       peerId: n.peerId,
       lastSeen: n.lastSeen,

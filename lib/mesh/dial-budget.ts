@@ -11,7 +11,8 @@ export class ConnectionBudget {
 
   /** `limit` creations in all; outbound dials stop `inboundReserve` short of it. */
   constructor(limit = 450, inboundReserve = 50) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('ConnectionBudget: limit must be a positive integer')
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError('ConnectionBudget: limit must be a positive integer')
     if (!Number.isInteger(inboundReserve) || inboundReserve < 0 || inboundReserve > limit) {
       throw new RangeError('ConnectionBudget: inboundReserve must be in [0, limit]')
     }

@@ -164,7 +164,9 @@ export class MeshNode extends EventTarget {
       if (addrs !== this.#announcedAddrs) void this.#publishHeartbeat()
       this.#changed()
     })
-    this.#timers.push(setInterval(() => void this.#publishHeartbeat(), this.#init.heartbeatIntervalMs))
+    this.#timers.push(
+      setInterval(() => void this.#publishHeartbeat(), this.#init.heartbeatIntervalMs),
+    )
     this.#timers.push(setInterval(() => void this.#pingAll(), this.#init.pingIntervalMs))
     this.#timers.push(setInterval(() => this.#maintain(), MAINTAIN_INTERVAL_MS))
     await this.#connectRelay()
@@ -487,7 +489,8 @@ export class MeshNode extends EventTarget {
     from?: PeerId
     type?: string
   }): Promise<TopicValidatorResult> {
-    const from = 'from' in message && message.from !== undefined ? message.from.toString() : undefined
+    const from =
+      'from' in message && message.from !== undefined ? message.from.toString() : undefined
     const result = await this.#validator.check(message.data, from)
     if (!result.ok) {
       this.#changed()

@@ -103,7 +103,9 @@ export class BootstrapNode {
     const node = this.node
     const id = node.peerId.toString()
     if (this.#config.relayAnnounce.length > 0) {
-      return this.#config.relayAnnounce.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${id}`))
+      return this.#config.relayAnnounce.map((a) =>
+        multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${id}`),
+      )
     }
     const host = hostname.replace(/^\[|\]$/g, '')
     const proto = isIP(host) === 4 ? 'ip4' : isIP(host) === 6 ? 'ip6' : 'dns'
@@ -133,7 +135,14 @@ export class BootstrapNode {
   health(): BootstrapHealth {
     const node = this.#node
     if (node === null) {
-      return { status: 'stopped', peerId: '', listen: [], connections: 0, reservations: 0, uptimeS: 0 }
+      return {
+        status: 'stopped',
+        peerId: '',
+        listen: [],
+        connections: 0,
+        reservations: 0,
+        uptimeS: 0,
+      }
     }
     return {
       status: 'ok',

@@ -26,7 +26,13 @@ export interface ServerConfig {
   dev: boolean
 }
 
-function intFrom(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+function intFrom(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined || value === '') return fallback
   const n = Number(value)
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -50,7 +56,13 @@ export function readServerConfig(
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
-    maxReservations: intFrom('RELAY_MAX_RESERVATIONS', env.RELAY_MAX_RESERVATIONS, 1024, 1, 1_000_000),
+    maxReservations: intFrom(
+      'RELAY_MAX_RESERVATIONS',
+      env.RELAY_MAX_RESERVATIONS,
+      1024,
+      1,
+      1_000_000,
+    ),
     iceServers: (env.ICE_SERVERS ?? '')
       .split(',')
       .map((s) => s.trim())

@@ -13,9 +13,14 @@ export function GET(request: Request): Response {
   }
   const url = new URL(request.url)
   const host = request.headers.get('host') ?? url.host
-  const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : (host.split(':')[0] ?? 'localhost')
+  const hostname = host.startsWith('[')
+    ? host.slice(0, host.indexOf(']') + 1)
+    : (host.split(':')[0] ?? 'localhost')
   try {
-    const info = services.bootstrap.bootstrapInfo(hostname, url.searchParams.get('peer') ?? undefined)
+    const info = services.bootstrap.bootstrapInfo(
+      hostname,
+      url.searchParams.get('peer') ?? undefined,
+    )
     return Response.json(info, { headers: { 'cache-control': 'no-store' } })
   } catch {
     return Response.json(
