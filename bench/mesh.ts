@@ -504,6 +504,25 @@ const RAW_LIB = `(() => {
   }
 })()`
 
+/**
+ * Evaluate a transfer in the page, catching its error there: the production bundle minifies error
+ * classes, so the name, code and stack are collected in the page, where they still exist.
+ */
+async function inPage(page: Page, call: string): Promise<TransferRun> {
+  const r = (await page.evaluate(
+    `(${call}).then((ok) => ({ ok }), (e) => ({ err: { name: e?.name, code: e?.code, message: e?.message, ` +
+      `cause: e?.cause === undefined ? undefined : String(e.cause?.message ?? e.cause), ` +
+      `stack: String(e?.stack ?? '').split('\\n').slice(1, 4).map((l) => l.trim()).join(' < '), ` +
+      `text: typeof e + ' ' + String(e) + ' ' + JSON.stringify(Object.keys(e ?? {})) + ' ' + (e?.constructor?.name ?? '') } }))`,
+  )) as { ok: TransferRun } | { err: Record<string, string | undefined> }
+  if ('ok' in r) return r.ok
+  const e = r.err
+  throw new Error(
+    `${e.name ?? 'Error'}${e.code !== undefined ? ` [${e.code}]` : ''}: ${e.message ?? ''}` +
+      `${e.cause !== undefined ? ` (cause: ${e.cause})` : ''} at ${e.stack ?? '?'} — rejected with ${e.text}`,
+  )
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const t = new Promise<never>((_, reject) => {
@@ -605,20 +624,17 @@ async function runThroughput(
       {
         id: 'libp2p',
         label: 'libp2p stream A→B (/hypermesh/perf/1)',
-        go: () =>
-          a.evaluate(
-            `window.hypermeshBench.stream(${JSON.stringify(bId)}, ${opts.bytes})`,
-          ) as Promise<TransferRun>,
+        go: () => inPage(a, `window.hypermeshBench.stream(${JSON.stringify(bId)}, ${opts.bytes})`),
       },
       {
         id: 'raw-page',
         label: 'raw RTCDataChannel, one page (baseline)',
-        go: () => solo.evaluate(rawCall) as Promise<TransferRun>,
+        go: () => inPage(solo, rawCall),
       },
       {
         id: 'raw-tabs',
         label: 'raw RTCDataChannel A→B',
-        go: () => a.evaluate(rawCall) as Promise<TransferRun>,
+        go: () => inPage(a, rawCall),
       },
     ]
     const results = new Map(
@@ -651,7 +667,7 @@ async function runThroughput(
           line.push(`${v.id} ${round(r.mbps, 1)} Mbit/s`)
         } catch (err) {
           // A failed transfer is a result too: kept, counted and printed, never retried away.
-          const error = (err as Error).message.split('\n').slice(0, 3).join(' | ')
+          const error = (err as Error).message.split('\n').slice(0, 3).join(' | ').slice(0, 600)
           bucket.failures.push({ round: i + 1, warmup: warm, afterMs: Date.now() - t0, error })
           line.push(`${v.id} FAILED after ${Date.now() - t0} ms (${error})`)
         }

@@ -12,7 +12,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
 import { createMeshLibp2p } from '../lib/mesh/libp2p-config'
-import { MeshNode, type BootstrapAnswer } from '../lib/mesh/node'
+import { parseBootstrapAnswer } from '../lib/mesh/bootstrap-answer'
+import { MeshNode } from '../lib/mesh/node'
 import { systemClock } from '../lib/ports'
 import { loadOrCreateKey } from '../lib/server/key-file'
 
@@ -68,8 +69,8 @@ async function main(): Promise<void> {
           signal: options?.signal,
         })
         if (!res.ok) throw new Error(`bootstrap answered ${res.status}`)
-        const answer = (await res.json()) as BootstrapAnswer
-        iceServers = answer.iceServers ?? []
+        const answer = parseBootstrapAnswer(await res.json())
+        iceServers = answer.iceServers
         return answer
       },
     },

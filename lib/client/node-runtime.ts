@@ -1,6 +1,7 @@
 import { claimSlot, loadSlotIdentity } from '@/lib/adapters/idb-identity'
 import { createMeshLibp2p } from '@/lib/mesh/libp2p-config'
-import { MeshNode, type BootstrapAnswer, type MeshNodeState } from '@/lib/mesh/node'
+import { parseBootstrapAnswer, type BootstrapAnswer } from '@/lib/mesh/bootstrap-answer'
+import { MeshNode, type MeshNodeState } from '@/lib/mesh/node'
 import { systemClock } from '@/lib/ports'
 import { meshStore } from './store'
 import type { MeshSnapshot, MeshStatus } from './types'
@@ -35,7 +36,7 @@ async function fetchBootstrap(
     signal: options?.signal,
   })
   if (!res.ok) throw new Error(`bootstrap answered ${res.status}`)
-  return (await res.json()) as BootstrapAnswer
+  return parseBootstrapAnswer(await res.json())
 }
 
 async function boot(): Promise<MeshNode> {
@@ -85,7 +86,7 @@ async function boot(): Promise<MeshNode> {
         const pending = prefetched ?? fetchBootstrap(peerId, o)
         prefetched = null
         const answer = await pending
-        iceServers = answer.iceServers ?? []
+        iceServers = answer.iceServers
         return answer
       },
     },

@@ -105,3 +105,23 @@ export class InvalidMeshOptionError extends MeshError {
     super(`${option} ${reason}.`)
   }
 }
+
+/**
+ * The bootstrap server's answer (GET /api/bootstrap) did not have the expected shape: a node
+ * never dials addresses it cannot make sense of.
+ */
+export class InvalidBootstrapAnswerError extends MeshError {
+  override readonly name = 'InvalidBootstrapAnswerError'
+  readonly code = 'ERR_BOOTSTRAP_ANSWER_INVALID'
+
+  /**
+   * @param field - path of the offending field (`relayAddrs[0]`), or `answer` for the whole
+   * @param reason - what is wrong with it
+   */
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`The bootstrap answer's ${field} is invalid: ${reason}.`)
+  }
+}

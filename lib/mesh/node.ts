@@ -5,6 +5,7 @@ import type { Ping } from '@libp2p/ping'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Clock, Random } from '../ports'
+import type { BootstrapAnswer } from './bootstrap-answer'
 import { ConnectionBudget, DialBackoff } from './dial-budget'
 import { encodeHeartbeat, HeartbeatSequencer, HeartbeatValidator } from './heartbeat'
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TOPIC } from './constants'
@@ -17,15 +18,6 @@ import { VivaldiClient } from './vivaldi'
 export type MeshServices = {
   pubsub: GossipSub
   ping: Ping
-}
-
-/** What the bootstrap server answers (GET /api/bootstrap). */
-export interface BootstrapAnswer {
-  relayPeerId: string
-  relayAddrs: string[]
-  peers: { peerId: string; addrs: string[] }[]
-  /** STUN/TURN server URLs for WebRTC; empty means host candidates only. */
-  iceServers?: string[]
 }
 
 /** Options of a mesh node, with defaults. */
@@ -53,7 +45,10 @@ export interface MeshNodeComponents {
   privateKey: PrivateKey
   clock: Clock
   random: Random
-  /** Ask the bootstrap server where the relay is (browser: fetch /api/bootstrap). */
+  /**
+   * Ask the bootstrap server where the relay is (browser: fetch /api/bootstrap), checked with
+   * `parseBootstrapAnswer`.
+   */
   fetchBootstrap(options?: { signal?: AbortSignal }): Promise<BootstrapAnswer>
 }
 

@@ -11,17 +11,11 @@ import { join } from 'node:path'
 import { isIP } from 'node:net'
 import type { ServerConfig } from './config'
 import { loadOrCreateKey } from './key-file'
+import type { BootstrapAnswer } from '@/lib/mesh/bootstrap-answer'
 import { HEARTBEAT_TOPIC } from '@/lib/mesh/constants'
 
-/** What /api/bootstrap hands a browser: where the relay is and who reserved a slot recently. */
-export interface BootstrapInfo {
-  relayPeerId: string
-  relayAddrs: string[]
-  /** Direct-dial candidates: `/p2p-circuit/webrtc` addresses of peers holding a reservation. */
-  peers: { peerId: string; addrs: string[] }[]
-  /** STUN/TURN server URLs for WebRTC (ICE_SERVERS). */
-  iceServers: string[]
-}
+/** What /api/bootstrap hands a node: the relay, recently reserved peers, ICE servers. */
+export type BootstrapInfo = BootstrapAnswer
 
 /** Health of the bootstrap node, for /api/health. */
 export interface BootstrapHealth {
@@ -109,7 +103,13 @@ export class BootstrapNode {
     }
     const host = hostname.replace(/^\[|\]$/g, '')
     const proto = isIP(host) === 4 ? 'ip4' : isIP(host) === 6 ? 'ip6' : 'dns'
-    return [multiaddr(`/${proto}/${host}/tcp/${this.#config.relayPort}/ws/p2p/${id}`)]
+    // The port actually bound (RELAY_PORT=0 picks a free one, as tests do).
+    const tcp = node
+      .getMultiaddrs()
+      .flatMap((a) => a.getComponents())
+      .find((c) => c.name === 'tcp')
+    const port = tcp?.value ?? String(this.#config.relayPort)
+    return [multiaddr(`/${proto}/${host}/tcp/${port}/ws/p2p/${id}`)]
   }
 
   /** The bootstrap answer for a client at `hostname`, newest reservations first. */
