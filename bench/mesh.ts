@@ -412,7 +412,7 @@ export interface ThroughputResult {
  * were counted, as with the libp2p probe (lib/mesh/perf.ts). Descriptions are exchanged after ICE
  * gathering completes (no trickle), with `iceServers: []`: host candidates only.
  */
-const RAW_LIB = `(() => {
+export const RAW_LIB = `(() => {
   const CHUNK = ${CHUNK_BYTES}
   const gathered = (pc) =>
     pc.iceGatheringState === 'complete'
