@@ -69,6 +69,7 @@ export interface MeshNodeState {
 const RELAY_RETRY_MIN_MS = 1_000
 const RELAY_RETRY_MAX_MS = 8_000
 const MAINTAIN_INTERVAL_MS = 1_000
+const MAX_PARALLEL_DIALS = 2
 
 /**
  * A HyperMesh node on top of a libp2p instance: keeps the relay connection (and reconnects when it
@@ -87,7 +88,7 @@ export class MeshNode extends EventTarget {
   readonly #sequencer = new HeartbeatSequencer()
   readonly #nodes = new Map<string, NodeInfo>()
   /** Known direct-dial addresses per peer, from the bootstrap answer and heartbeats. */
-  readonly #candidates = new Map<string, Multiaddr[]>()
+  readonly #candidates = new Map<string, { addrs: Multiaddr[]; fromBootstrap: boolean }>()
   readonly #dialing = new Set<string>()
   readonly #rtt = new Map<string, number>()
   readonly #timers: ReturnType<typeof setInterval>[] = []
@@ -211,7 +212,7 @@ export class MeshNode extends EventTarget {
       this.#lastBootstrapAt = this.#c.clock.now()
       this.#relayAddrs = answer.relayAddrs.map((a) => multiaddr(a))
       this.#relayPeerId = answer.relayPeerId
-      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
+      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs, true)
       // Dial the newest peers as soon as the relay is reachable: signalling needs only the
       // relay connection, not this node's own reservation.
       await this.#c.libp2p.dial(this.#relayAddrs, { signal: AbortSignal.timeout(10_000) })
@@ -320,7 +321,7 @@ export class MeshNode extends EventTarget {
     this.#changed()
   }
 
-  #addCandidate(peerId: string, addrs: string[]): void {
+  #addCandidate(peerId: string, addrs: string[], fromBootstrap = false): void {
     if (peerId === this.peerId) return
     const direct: Multiaddr[] = []
     for (const a of addrs) {
@@ -333,7 +334,12 @@ export class MeshNode extends EventTarget {
         // A malformed address in someone's heartbeat is their problem, not a reason to stop.
       }
     }
-    if (direct.length > 0) this.#candidates.set(peerId, direct)
+    if (direct.length === 0) return
+    const known = this.#candidates.get(peerId)
+    this.#candidates.set(peerId, {
+      addrs: direct,
+      fromBootstrap: fromBootstrap || (known?.fromBootstrap ?? false),
+    })
   }
 
   /** Dial towards the target number of direct peers; runs every second and on every change. */
@@ -351,16 +357,31 @@ export class MeshNode extends EventTarget {
       this.#scheduleRelayRetry()
     }
     const direct = this.#directPeers()
-    let wanted = this.#init.targetDirectPeers - direct.size - this.#dialing.size
+    // A few dials at a time: every WebRTC handshake costs CPU, and a tab that opens many at once
+    // on a busy machine gets none of them done in time.
+    let wanted = Math.min(
+      this.#init.targetDirectPeers - direct.size - this.#dialing.size,
+      MAX_PARALLEL_DIALS - this.#dialing.size,
+    )
     if (wanted <= 0) return
     if (direct.size === 0 && this.#dialing.size === 0 && now - this.#lastBootstrapAt > 2_000) {
       // Alone: ask the bootstrap server again; tabs that arrived together learn of each other
       // here before their first heartbeats have crossed the gossip mesh.
       void this.#refreshCandidates()
     }
-    const candidates = [...this.#candidates.keys()].filter(
-      (p) => !direct.has(p) && !this.#dialing.has(p) && this.#backoff.ready(p, now),
-    )
+    const self = this.peerId
+    const candidates = [...this.#candidates.entries()]
+      .filter(
+        ([p, c]) =>
+          !direct.has(p) &&
+          !this.#dialing.has(p) &&
+          this.#backoff.ready(p, now) &&
+          // Two nodes that hear each other's heartbeats would dial each other at once and end up
+          // closing one link; only the smaller peer ID dials, unless this node has no link at all
+          // or learned the peer from the bootstrap server (the peer does not know it yet).
+          (c.fromBootstrap || direct.size === 0 || self < p),
+      )
+      .map(([p]) => p)
     // Nearest first when coordinates are known (Vivaldi), else in random order.
     const order = candidates
       .map((p) => ({ p, key: this.#predictedRtt(p) ?? 1e9 + this.#c.random.next() }))
@@ -378,7 +399,7 @@ export class MeshNode extends EventTarget {
     this.#lastBootstrapAt = this.#c.clock.now()
     try {
       const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(5_000) })
-      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
+      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs, true)
     } catch {
       // The relay connection's own retry handles an unreachable server.
     } finally {
@@ -404,7 +425,7 @@ export class MeshNode extends EventTarget {
   }
 
   async #dial(peer: string): Promise<void> {
-    const addrs = this.#candidates.get(peer)
+    const addrs = this.#candidates.get(peer)?.addrs
     if (addrs === undefined) return
     this.#dialing.add(peer)
     this.#budget.spend()
@@ -415,6 +436,7 @@ export class MeshNode extends EventTarget {
     } finally {
       this.#dialing.delete(peer)
       this.#changed()
+      this.#maintain()
     }
   }
 
