@@ -54,9 +54,9 @@ const DEFAULTS = {
 
 /** Bytes per message, the WebRTC limit libp2p also keeps to. */
 const CHUNK_BYTES = 16 * 1024
-/** The A↔B link must show exactly one WebRTC connection each way for this long before transfers. */
-const LINK_STABLE_MS = 2_000
-const LINK_SETTLE_TIMEOUT_MS = 15_000
+/** The A↔B link must look settled (see runThroughput) for this long before transfers. */
+const LINK_STABLE_MS = 3_000
+const LINK_SETTLE_TIMEOUT_MS = 20_000
 /** How long one transfer may take before the bench gives up on it, ms. */
 const RUN_TIMEOUT_MS = 60_000
 
@@ -191,7 +191,8 @@ const READ_STATE = `(() => {
     peerId: h.peerId,
     status: h.status,
     joinMs: h.joinMs,
-    connections: h.connections.map((c) => ({ peerId: c.peerId, transport: c.transport })),
+    connectionsCreated: h.connectionsCreated,
+    connections: h.connections.map((c) => ({ peerId: c.peerId, transport: c.transport, rttMs: c.rttMs })),
   }
 })()`
 
@@ -231,7 +232,8 @@ interface PageState {
   peerId: string
   status: string
   joinMs: number | null
-  connections: { peerId: string; transport: string }[]
+  connectionsCreated: number
+  connections: { peerId: string; transport: string; rttMs: number | null }[]
 }
 
 async function readState(page: Page): Promise<PageState | null> {
@@ -396,7 +398,7 @@ export interface ThroughputResult {
   goal: { ratio: number; pass: boolean; margin: number }
   /** Transports between the two tabs before the first and after the last transfer. */
   linkBefore: string
-  /** ms from A first seeing B over WebRTC until one connection each way held for 2 s; null = never. */
+  /** ms from A first seeing B over WebRTC until the link looked settled (held 3 s); null = never. */
   linkSettledMs: number | null
   /** Share of all cores busy during the throughput phase, percent. */
   cpuBusyPct: number | null
@@ -574,17 +576,30 @@ async function runThroughput(
           `A connections ${JSON.stringify(sa?.connections)})`,
       )
     }
-    // Wait for the link to settle: two tabs that dial each other at once get two WebRTC
-    // connections and close one (lib/mesh/node.ts, dedupe), and the relayed signalling connection
-    // is closed too — a stream opened on a connection being closed measures the race, not the link.
+    // Wait for the link to settle. Right after the first direct connection appears, streams fail
+    // (seen: the data channel closed under the stream, "User-Initiated Abort, reason=Close called";
+    // a TimeoutError after 10 s; once the A–B connection vanished): two tabs that dial each other at
+    // once get two WebRTC connections and close one (lib/mesh/node.ts, dedupe), dials still in
+    // flight land later, the relayed signalling connection is closed. Settled = one WebRTC
+    // connection each way with a measured RTT, and neither tab opened a connection, for 3 s.
     const aId = (await readState(a))!.peerId
     const settleStart = Date.now()
     let stableSince: number | null = null
+    let lastCreated = ''
     let settledMs: number | null = null
     while (Date.now() - settleStart < LINK_SETTLE_TIMEOUT_MS) {
       const [sa, sb] = await Promise.all([readState(a), readState(b)])
-      const one = describeLink(sa, bId) === 'webrtc' && describeLink(sb, aId) === 'webrtc'
-      if (!one) stableSince = null
+      const pinged = (st: PageState | null, peer: string): boolean =>
+        st?.connections.some((c) => c.peerId === peer && c.rttMs !== null) === true
+      const created = `${sa?.connectionsCreated}/${sb?.connectionsCreated}`
+      const ok =
+        describeLink(sa, bId) === 'webrtc' &&
+        describeLink(sb, aId) === 'webrtc' &&
+        pinged(sa, bId) &&
+        pinged(sb, aId) &&
+        created === lastCreated
+      lastCreated = created
+      if (!ok) stableSince = null
       else if (stableSince === null) stableSince = Date.now()
       else if (Date.now() - stableSince >= LINK_STABLE_MS) {
         settledMs = stableSince - settleStart
