@@ -107,6 +107,11 @@ export function NodeStatus(): React.ReactNode {
                 <tr key={`${c.peerId}-${c.openedAt}`} className="border-t border-slate-800/70">
                   <td className="py-1 font-mono text-xs" title={c.peerId}>
                     {short(c.peerId)}
+                    {c.peerId === snap.relayPeerId && (
+                      <span className="ml-2 rounded bg-slate-800 px-1.5 py-0.5 font-sans text-[10px] uppercase tracking-wide text-slate-400">
+                        bootstrap relay
+                      </span>
+                    )}
                   </td>
                   <td className={c.transport === 'webrtc' ? 'text-emerald-300' : 'text-slate-400'}>
                     {TRANSPORT_LABEL[c.transport]}

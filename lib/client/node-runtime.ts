@@ -149,6 +149,7 @@ function toSnapshot(s: MeshNodeState, startedAt: number): Partial<MeshSnapshot> 
     problem: s.relayError,
     nextRetryAt: s.nextRetryAt,
     relayConnected: s.relayConnected,
+    relayPeerId: s.relayPeerId,
     connections: s.connections,
     nodes: s.nodes,
     coordinate: s.coordinate,

@@ -8,6 +8,7 @@ export const INITIAL_SNAPSHOT: MeshSnapshot = {
   problem: null,
   nextRetryAt: null,
   relayConnected: false,
+  relayPeerId: null,
   connections: [],
   nodes: [],
   coordinate: null,

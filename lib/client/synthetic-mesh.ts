@@ -134,6 +134,7 @@ export function syntheticSnapshot(n: number, seed: number): MeshSnapshot {
     problem: null,
     nextRetryAt: null,
     relayConnected: true,
+    relayPeerId: null,
     connections,
     nodes,
     coordinate: coords[0]!,

@@ -19,6 +19,8 @@ export interface MeshSnapshot {
   /** When the next automatic retry happens (ms since epoch), when offline. */
   nextRetryAt: number | null
   relayConnected: boolean
+  /** Peer ID of the bootstrap relay, once known. */
+  relayPeerId: string | null
   connections: ConnectionInfo[]
   nodes: NodeInfo[]
   coordinate: Coordinate | null

@@ -55,6 +55,7 @@ export interface MeshNodeComponents {
 /** A read-only view of the node, published on every change. */
 export interface MeshNodeState {
   peerId: string
+  relayPeerId: string | null
   relayConnected: boolean
   relayError: string | null
   nextRetryAt: number | null
@@ -180,6 +181,7 @@ export class MeshNode extends EventTarget {
   state(): MeshNodeState {
     return {
       peerId: this.peerId,
+      relayPeerId: this.#relayPeerId,
       relayConnected: this.#relayConnected(),
       relayError: this.#relayError,
       nextRetryAt: this.#nextRetryAt,
