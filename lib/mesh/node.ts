@@ -71,6 +71,8 @@ const RELAY_RETRY_MIN_MS = 1_000
 const RELAY_RETRY_MAX_MS = 8_000
 const MAINTAIN_INTERVAL_MS = 1_000
 const MAX_PARALLEL_DIALS = 2
+/** Dial candidates remembered at most (heard by heartbeat or from the bootstrap server). */
+const MAX_CANDIDATES = 256
 
 /**
  * A HyperMesh node on top of a libp2p instance: keeps the relay connection (and reconnects when it
@@ -338,6 +340,13 @@ export class MeshNode extends EventTarget {
     }
     if (direct.length === 0) return
     const known = this.#candidates.get(peerId)
+    // Re-inserted so the map stays ordered by freshness and the oldest entry is the one to drop.
+    this.#candidates.delete(peerId)
+    while (this.#candidates.size >= MAX_CANDIDATES) {
+      const oldest = this.#candidates.keys().next()
+      if (oldest.done === true) break
+      this.#candidates.delete(oldest.value)
+    }
     this.#candidates.set(peerId, {
       addrs: direct,
       fromBootstrap: fromBootstrap || (known?.fromBootstrap ?? false),
@@ -351,6 +360,7 @@ export class MeshNode extends EventTarget {
     for (const [peer, info] of this.#nodes) {
       if (now - info.lastSeen > this.#init.nodeExpiryMs) {
         this.#nodes.delete(peer)
+        this.#candidates.delete(peer)
         this.#vivaldi.forget(peer)
         this.#changed()
       }
