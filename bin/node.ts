@@ -1,46 +1,35 @@
 /**
- * `npm run node`: a headless HyperMesh node on Node.js. Same lib code as a tab; WebRTC through
- * node-datachannel, identity in DATA_DIR. Joins the mesh of the server at HYPERMESH_URL.
+ * `npm run node`: headless HyperMesh nodes on Node.js. Same lib code as a tab; WebRTC through
+ * node-datachannel, identities in DATA_DIR. Joins the mesh of the server at HYPERMESH_URL.
  *
- *   HYPERMESH_URL=http://localhost:3000 npm run node            # one persistent node (slot 0)
- *   npm run node -- --slot 2                                    # another persistent identity
- *   npm run node -- --ephemeral                                 # a throw-away identity (load tests)
+ *   HYPERMESH_URL=http://localhost:3000 npm run node      # one persistent node (slot 0)
+ *   npm run node -- --slot 2                              # another persistent identity
+ *   npm run node -- --ephemeral                           # a throw-away identity
+ *   npm run node -- --count 8 --ephemeral                 # eight nodes in one process (load tests)
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
-import { createMeshLibp2p } from '../lib/mesh/libp2p-config'
 import { parseBootstrapAnswer } from '../lib/mesh/bootstrap-answer'
+import { createMeshLibp2p } from '../lib/mesh/libp2p-config'
 import { MeshNode } from '../lib/mesh/node'
 import { systemClock } from '../lib/ports'
 import { loadOrCreateKey } from '../lib/server/key-file'
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      slot: { type: 'string', default: '0' },
-      ephemeral: { type: 'boolean', default: false },
-      url: { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-    },
-  })
-  const base = (values.url ?? process.env.HYPERMESH_URL ?? 'http://localhost:3000').replace(
-    /\/$/,
-    '',
-  )
-  const dataDir = process.env.DATA_DIR ?? './data'
-  const slot = Number(values.slot)
-  if (!Number.isInteger(slot) || slot < 0 || slot > 1023)
-    throw new Error('--slot must be an integer in [0, 1023]')
-  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string
-  }
+interface Options {
+  base: string
+  dataDir: string
+  slot: number
+  ephemeral: boolean
+  version: string
+}
 
-  const privateKey = values.ephemeral
+async function startOne(o: Options): Promise<MeshNode> {
+  const privateKey = o.ephemeral
     ? await generateKeyPair('Ed25519')
-    : await loadOrCreateKey(join(dataDir, `node-${slot}.key`))
+    : await loadOrCreateKey(join(o.dataDir, `node-${o.slot}.key`))
   let iceServers: string[] = []
   const libp2p = await createMeshLibp2p({
     privateKey,
@@ -49,10 +38,9 @@ async function main(): Promise<void> {
   })
   await libp2p.start()
   const peerId = libp2p.peerId.toString()
-
   const node = new MeshNode(
     {
-      appVersion: pkg.version,
+      appVersion: o.version,
       capabilities: {
         cores: cpus().length,
         memoryGiB: Math.round(totalmem() / 2 ** 30),
@@ -65,7 +53,7 @@ async function main(): Promise<void> {
       clock: systemClock,
       random: { next: () => Math.random() },
       async fetchBootstrap(options) {
-        const res = await fetch(`${base}/api/bootstrap?peer=${encodeURIComponent(peerId)}`, {
+        const res = await fetch(`${o.base}/api/bootstrap?peer=${encodeURIComponent(peerId)}`, {
           signal: options?.signal,
         })
         if (!res.ok) throw new Error(`bootstrap answered ${res.status}`)
@@ -76,26 +64,70 @@ async function main(): Promise<void> {
     },
   )
   await node.start()
-  console.log(`headless node ${peerId} joining ${base}`)
+  console.log(`headless node ${peerId} joining ${o.base}`)
+  return node
+}
+
+function intOption(name: string, value: string, min: number, max: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`--${name} must be an integer in [${min}, ${max}], got "${value}"`)
+  }
+  return n
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      slot: { type: 'string', default: '0' },
+      count: { type: 'string', default: '1' },
+      ephemeral: { type: 'boolean', default: false },
+      url: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+  })
+  const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  const base = (values.url ?? process.env.HYPERMESH_URL ?? 'http://localhost:3000').replace(
+    /\/$/,
+    '',
+  )
+  const slot = intOption('slot', values.slot, 0, 1023)
+  const count = intOption('count', values.count, 1, 256)
+  const nodes: MeshNode[] = []
+  for (let i = 0; i < count; i++) {
+    nodes.push(
+      await startOne({
+        base,
+        dataDir: process.env.DATA_DIR ?? './data',
+        slot: slot + i,
+        ephemeral: values.ephemeral,
+        version: pkg.version,
+      }),
+    )
+  }
 
   const report = (): void => {
-    const s = node.state()
-    const direct = s.connections.filter((c) => c.transport === 'webrtc').length
-    console.log(
-      `[${new Date().toISOString()}] relay=${s.relayConnected ? 'up' : 'down'} direct=${direct} nodes=${s.nodes.length}` +
-        (s.relayError !== null ? ` problem="${s.relayError}"` : ''),
-    )
+    for (const node of nodes) {
+      const s = node.state()
+      const direct = s.connections.filter((c) => c.transport === 'webrtc').length
+      console.log(
+        `[${new Date().toISOString()}] ${s.peerId.slice(-8)} relay=${s.relayConnected ? 'up' : 'down'} direct=${direct} nodes=${s.nodes.length}` +
+          (s.relayError !== null ? ` problem="${s.relayError}"` : ''),
+      )
+    }
   }
   const timer = values.quiet ? null : setInterval(report, 5_000)
   const stop = (): void => {
     if (timer !== null) clearInterval(timer)
-    void node.stop().finally(() => process.exit(0))
+    void Promise.allSettled(nodes.map((n) => n.stop())).finally(() => process.exit(0))
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
 }
 
 main().catch((err: unknown) => {
-  console.error('headless node failed:', err)
+  console.error('headless node failed:', err instanceof Error ? err.message : err)
   process.exit(1)
 })
