@@ -21,7 +21,7 @@ try {
   console.log('setup took', Date.now() - t00)
   for (const mib of (process.argv[2] ?? '32,32,32').split(',').map(Number)) {
     const t0 = Date.now()
-    const r = await a.evaluate(`window.hypermeshBench.stream('${bId}', ${mib * 1048576}).then(r => r, e => ({ name: e.name, code: e.code, message: e.message, stack: String(e.stack).slice(0, 1500) }))`)
+    const r = await Promise.race([new Promise(r => setTimeout(() => r('HUNG 30s'), 30000)), a.evaluate(`window.hypermeshBench.stream('${bId}', ${mib * 1048576}).then(r => r, e => ({ name: e.name, code: e.code, message: e.message, stack: String(e.stack).slice(0, 300) }))`)])
     console.log(mib, 'MiB', Date.now() - t0, 'ms', JSON.stringify(r))
     console.log('A conns', JSON.stringify(await a.evaluate('window.hypermesh.connections')))
   }

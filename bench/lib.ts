@@ -534,6 +534,10 @@ export function machineTable(m: MachineInfo, site: SiteSnapshot | null = null): 
       ['Node', m.node],
       ['Chromium', m.chromium],
       ['load avg 1 min (start / end)', `${m.loadAvg1mAtStart} / ${m.loadAvg1mAtEnd ?? 'n/a'}`],
+      [
+        'CPU busy, all processes',
+        `${m.cpuBusyBeforePct ?? 'n/a'} % in the 2 s before the bench, ${m.cpuBusyDuringPct ?? 'n/a'} % during it`,
+      ],
       ...(site === null ? [] : [['site build', `${site.buildId} (built ${site.builtAt})`]]),
     ],
   }
