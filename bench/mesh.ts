@@ -416,7 +416,7 @@ export interface ThroughputResult {
  * were counted, as with the libp2p probe (lib/mesh/perf.ts). Descriptions are exchanged after ICE
  * gathering completes (no trickle), with `iceServers: []`: host candidates only.
  */
-export const RAW_LIB = `(() => {
+const RAW_LIB = `(() => {
   const CHUNK = ${CHUNK_BYTES}
   const gathered = (pc) =>
     pc.iceGatheringState === 'complete'
@@ -517,13 +517,18 @@ async function inPage(page: Page, call: string): Promise<TransferRun> {
     `(${call}).then((ok) => ({ ok }), (e) => ({ err: { name: e?.name, code: e?.code, message: e?.message, ` +
       `cause: e?.cause === undefined ? undefined : String(e.cause?.message ?? e.cause), ` +
       `stack: String(e?.stack ?? '').split('\\n').slice(1, 4).map((l) => l.trim()).join(' < '), ` +
-      `text: typeof e + ' ' + String(e) + ' ' + JSON.stringify(Object.keys(e ?? {})) + ' ' + (e?.constructor?.name ?? '') } }))`,
+      `event: e instanceof Event ? e.type + ' event' + (e.error ? ': ' + e.error.name + ': ' + e.error.message + ` +
+      `(e.error.errorDetail ? ' (' + e.error.errorDetail + ')' : '') : '') : undefined, ` +
+      `text: String(e) } }))`,
   )) as { ok: TransferRun } | { err: Record<string, string | undefined> }
   if ('ok' in r) return r.ok
   const e = r.err
   throw new Error(
     `${e.name ?? 'Error'}${e.code !== undefined ? ` [${e.code}]` : ''}: ${e.message ?? ''}` +
-      `${e.cause !== undefined ? ` (cause: ${e.cause})` : ''} at ${e.stack ?? '?'} — rejected with ${e.text}`,
+      `${e.cause !== undefined ? ` (cause: ${e.cause})` : ''}` +
+      (e.event !== undefined
+        ? ` — rejected with an ${e.event}`
+        : ` at ${e.stack || '?'} (${e.text})`),
   )
 }
 
