@@ -71,6 +71,8 @@ const RELAY_RETRY_MIN_MS = 1_000
 const RELAY_RETRY_MAX_MS = 8_000
 const MAINTAIN_INTERVAL_MS = 1_000
 const MAX_PARALLEL_DIALS = 2
+/** How long a node with links waits before dialling a newly heard peer (see #maintain). */
+const NEWCOMER_GRACE_MS = 3_000
 /** Dial candidates remembered at most (heard by heartbeat or from the bootstrap server). */
 const MAX_CANDIDATES = 256
 
@@ -91,7 +93,10 @@ export class MeshNode extends EventTarget {
   readonly #sequencer = new HeartbeatSequencer()
   readonly #nodes = new Map<string, NodeInfo>()
   /** Known direct-dial addresses per peer, from the bootstrap answer and heartbeats. */
-  readonly #candidates = new Map<string, { addrs: Multiaddr[]; fromBootstrap: boolean }>()
+  readonly #candidates = new Map<
+    string,
+    { addrs: Multiaddr[]; fromBootstrap: boolean; firstHeardAt: number }
+  >()
   readonly #dialing = new Set<string>()
   readonly #rtt = new Map<string, number>()
   readonly #timers: ReturnType<typeof setInterval>[] = []
@@ -350,6 +355,7 @@ export class MeshNode extends EventTarget {
     this.#candidates.set(peerId, {
       addrs: direct,
       fromBootstrap: fromBootstrap || (known?.fromBootstrap ?? false),
+      firstHeardAt: known?.firstHeardAt ?? this.#c.clock.now(),
     })
   }
 
@@ -382,16 +388,20 @@ export class MeshNode extends EventTarget {
       void this.#refreshCandidates()
     }
     const self = this.peerId
+    // Who dials whom. A newcomer dials the peers the bootstrap server named, and a node with no
+    // link dials anyone. Otherwise two nodes that hear each other's heartbeats would dial each
+    // other at once and then have to close one link (streams opened on it fail), so only the
+    // smaller peer ID dials, and only after a grace period in which the newcomer's own dial,
+    // usually done in a few hundred ms, lands first.
     const candidates = [...this.#candidates.entries()]
       .filter(
         ([p, c]) =>
           !direct.has(p) &&
           !this.#dialing.has(p) &&
           this.#backoff.ready(p, now) &&
-          // Two nodes that hear each other's heartbeats would dial each other at once and end up
-          // closing one link; only the smaller peer ID dials, unless this node has no link at all
-          // or learned the peer from the bootstrap server (the peer does not know it yet).
-          (c.fromBootstrap || direct.size === 0 || self < p),
+          (c.fromBootstrap ||
+            direct.size === 0 ||
+            (self < p && now - c.firstHeardAt >= NEWCOMER_GRACE_MS)),
       )
       .map(([p]) => p)
     // Nearest first when coordinates are known (Vivaldi), else in random order.

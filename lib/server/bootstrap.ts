@@ -117,7 +117,9 @@ export class BootstrapNode {
     const node = this.node
     const relayAddrs = this.relayAddrsFor(hostname)
     const reservations = [...node.services.relay.reservations.entries()]
-      .filter(([peer]) => peer.toString() !== exclude)
+      // A reservation outlives its holder's connection (it expires by time); hand out only peers
+      // that are connected right now, or a newcomer spends its first dials on closed tabs.
+      .filter(([peer]) => peer.toString() !== exclude && node.getConnections(peer).length > 0)
       .sort((a, b) => b[1].expiry.getTime() - a[1].expiry.getTime())
       .slice(0, this.#config.bootstrapPeers)
     return {
