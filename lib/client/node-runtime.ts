@@ -95,11 +95,11 @@ async function boot(): Promise<MeshNode> {
   const publish = (): void => {
     if (scheduled) return
     scheduled = true
-    // At most ~10 store updates a second, however busy the node is.
+    // At most 4 store updates a second, however busy the node is: each one re-renders the page.
     setTimeout(() => {
       scheduled = false
       meshStore.update(toSnapshot(node.state(), startedAt))
-    }, 100)
+    }, 250)
   }
   node.addEventListener('change', () => {
     const st = node.state()

@@ -30,7 +30,7 @@ export interface MeshNodeInit {
   connectionBudget?: number
   /** Heartbeat period. Default HEARTBEAT_INTERVAL_MS (3 s). */
   heartbeatIntervalMs?: number
-  /** RTT probe period per direct peer. Default 2 000 ms. */
+  /** RTT probe period per direct peer. Default 5 000 ms (each probe opens a data channel). */
   pingIntervalMs?: number
   /** Forget a node this long after its last heartbeat. Default 30 000 ms. */
   nodeExpiryMs?: number
@@ -71,6 +71,10 @@ const RELAY_RETRY_MIN_MS = 1_000
 const RELAY_RETRY_MAX_MS = 8_000
 const MAINTAIN_INTERVAL_MS = 1_000
 const MAX_PARALLEL_DIALS = 2
+/** Wait before closing the relayed signalling link once a direct link is up. */
+const RELAYED_CLOSE_DELAY_MS = 5_000
+/** A duplicate WebRTC link is closed only once both links are this old. */
+const DUPLICATE_SETTLE_MS = 10_000
 /** How long a node with links waits before dialling a newly heard peer (see #maintain). */
 const NEWCOMER_GRACE_MS = 3_000
 /** Dial candidates remembered at most (heard by heartbeat or from the bootstrap server). */
@@ -100,6 +104,7 @@ export class MeshNode extends EventTarget {
   readonly #dialing = new Set<string>()
   readonly #rtt = new Map<string, number>()
   readonly #timers: ReturnType<typeof setInterval>[] = []
+  readonly #timeouts = new Set<ReturnType<typeof setTimeout>>()
   #relayAddrs: Multiaddr[] = []
   #relayPeerId: string | null = null
   #relayError: string | null = null
@@ -128,7 +133,7 @@ export class MeshNode extends EventTarget {
       maxDirectPeers: 16,
       connectionBudget: 450,
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-      pingIntervalMs: 2_000,
+      pingIntervalMs: 5_000,
       nodeExpiryMs: 30_000,
       ...init,
     }
@@ -180,6 +185,7 @@ export class MeshNode extends EventTarget {
   async stop(): Promise<void> {
     this.#stopped = true
     for (const t of this.#timers) clearInterval(t)
+    for (const t of this.#timeouts) clearTimeout(t)
     if (this.#relayTimer !== null) clearTimeout(this.#relayTimer)
     await this.#c.libp2p.stop()
   }
@@ -289,15 +295,9 @@ export class MeshNode extends EventTarget {
       if (this.#firstDirectAt === null) this.#firstDirectAt = this.#c.clock.now()
       this.#backoff.succeeded(peer)
       // The relayed connection only carried signalling; close it so the relay's limited slots
-      // stay free and traffic never takes the slow path.
-      for (const c of this.#c.libp2p.getConnections(connection.remotePeer)) {
-        if (c !== connection && connectionTransport(c) === 'relay') {
-          void c.close().catch(() => undefined)
-        }
-      }
-      // Two peers that dialled each other at once end up with two WebRTC connections; keep one,
-      // chosen the same way on both sides (the one whose dialer has the smaller peer ID).
-      this.#dedupe(connection.remotePeer)
+      // stay free and traffic never takes the slow path, but not at once: the other side may
+      // still be finishing the signalling exchange on it, and closing under it aborts the dial.
+      this.#later(RELAYED_CLOSE_DELAY_MS, () => this.#closeRelayed(connection.remotePeer))
       void this.#pingOne(connection.remotePeer)
     } else if (peer === this.#relayPeerId) {
       this.#relayError = null
@@ -306,16 +306,41 @@ export class MeshNode extends EventTarget {
     this.#changed()
   }
 
-  #dedupe(remote: PeerId): void {
-    const conns = this.#c.libp2p
-      .getConnections(remote)
-      .filter((c) => c.status === 'open' && connectionTransport(c) === 'webrtc')
-    if (conns.length < 2) return
+  #later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timeouts.delete(t)
+      if (!this.#stopped) fn()
+    }, ms)
+    this.#timeouts.add(t)
+  }
+
+  #closeRelayed(remote: PeerId): void {
+    const conns = this.#c.libp2p.getConnections(remote)
+    if (!conns.some((c) => c.status === 'open' && connectionTransport(c) === 'webrtc')) return
+    for (const c of conns) {
+      if (connectionTransport(c) === 'relay') void c.close().catch(() => undefined)
+    }
+  }
+
+  /**
+   * Two peers that dialled each other at once end up with two WebRTC connections. Once both are
+   * old enough that no handshake or first stream is still using them, keep one — chosen the same
+   * way on both sides: the one dialled by the smaller peer ID — and close the other.
+   */
+  #dedupe(now: number): void {
     const self = this.peerId
-    const other = remote.toString()
-    const keepDirection = self < other ? 'outbound' : 'inbound'
-    const keep = conns.find((c) => c.direction === keepDirection) ?? conns[0]
-    for (const c of conns) if (c !== keep) void c.close().catch(() => undefined)
+    const byPeer = new Map<string, Connection[]>()
+    for (const c of this.#directConnections()) {
+      const id = c.remotePeer.toString()
+      byPeer.set(id, [...(byPeer.get(id) ?? []), c])
+    }
+    for (const [other, conns] of byPeer) {
+      if (conns.length < 2 || conns.some((c) => now - c.timeline.open < DUPLICATE_SETTLE_MS))
+        continue
+      const keepDirection = self < other ? 'outbound' : 'inbound'
+      const keep = conns.find((c) => c.direction === keepDirection) ?? conns[0]
+      for (const c of conns) if (c !== keep) void c.close().catch(() => undefined)
+    }
   }
 
   #onConnectionClose(connection: Connection): void {
@@ -374,6 +399,7 @@ export class MeshNode extends EventTarget {
     if (!this.#relayConnected() && this.#relayTimer === null && !this.#connectingRelay) {
       this.#scheduleRelayRetry()
     }
+    this.#dedupe(now)
     const direct = this.#directPeers()
     // A few dials at a time: every WebRTC handshake costs CPU, and a tab that opens many at once
     // on a busy machine gets none of them done in time.
