@@ -22,7 +22,7 @@ export type MeshServices = {
 
 /** Options of a mesh node, with defaults. */
 export interface MeshNodeInit {
-  /** Direct WebRTC peers this node dials towards. Default 6. */
+  /** Direct WebRTC peers this node dials towards. Default 4 (inbound links add to it). */
   targetDirectPeers?: number
   /** Hard cap on direct WebRTC peers, inbound included. Default 16. */
   maxDirectPeers?: number
@@ -30,7 +30,10 @@ export interface MeshNodeInit {
   connectionBudget?: number
   /** Heartbeat period. Default HEARTBEAT_INTERVAL_MS (3 s). */
   heartbeatIntervalMs?: number
-  /** RTT probe period per direct peer. Default 5 000 ms (each probe opens a data channel). */
+  /**
+   * RTT probe period per direct peer. Default 10 000 ms: each probe opens a data channel, which
+   * costs CPU on every link; a new link is probed at once.
+   */
   pingIntervalMs?: number
   /** Forget a node this long after its last heartbeat. Default 30 000 ms. */
   nodeExpiryMs?: number
@@ -129,11 +132,11 @@ export class MeshNode extends EventTarget {
     this.#c = components
     this.#key = components.privateKey
     this.#init = {
-      targetDirectPeers: 6,
+      targetDirectPeers: 4,
       maxDirectPeers: 16,
       connectionBudget: 450,
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-      pingIntervalMs: 5_000,
+      pingIntervalMs: 10_000,
       nodeExpiryMs: 30_000,
       ...init,
     }
