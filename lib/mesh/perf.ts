@@ -3,8 +3,13 @@ import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 /** Throughput probe protocol, registered only on nodes started in bench mode. */
 export const PERF_PROTOCOL = '/hypermesh/perf/1'
 
-/** WebRTC messages stay ≤ 16 KiB (libp2p's data channel limit) — DESIGN.md §8. */
-export const PERF_CHUNK_BYTES = 16 * 1024
+/**
+ * Payload per write: a libp2p WebRTC message is at most 16 KiB on the wire (DESIGN.md §8), and its
+ * protobuf framing takes 7 of those bytes (@libp2p/webrtc PROTOBUF_OVERHEAD: 2-byte length, 2-byte
+ * flag field, 1-byte tag, 2-byte payload length). A full 16 KiB write would go out as two messages,
+ * 16 377 bytes and 7 bytes, doubling the per-message cost.
+ */
+export const PERF_CHUNK_BYTES = 16 * 1024 - 7
 
 /**
  * Answer perf probes: count every byte until the remote closes its write side, then reply with
