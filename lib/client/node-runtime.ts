@@ -48,7 +48,7 @@ async function boot(): Promise<MeshNode> {
   // Ask where the relay is while the identity loads and libp2p starts: the answer is ready when
   // the node is, which takes one round trip off every join. (Our own ID is filtered out later.)
   let prefetched: Promise<BootstrapAnswer> | null = fetchBootstrap(null, {
-    signal: AbortSignal.timeout(5_000),
+    signal: AbortSignal.timeout(10_000),
   })
   prefetched.catch(() => undefined)
   const slot = await claimSlot()

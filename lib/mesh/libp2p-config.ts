@@ -48,7 +48,16 @@ export async function createMeshLibp2p(init: MeshLibp2pInit): Promise<Libp2p<Mes
     streamMuxers: [yamux()],
     // Tabs on one LAN or one machine must be able to reach each other's private addresses.
     connectionGater: { denyDialMultiaddr: () => false },
-    connectionManager: { maxConnections: 64, inboundConnectionThreshold: 100 },
+    connectionManager: {
+      maxConnections: 64,
+      inboundConnectionThreshold: 100,
+      // libp2p's defaults (10 s per dial, 6 s per address, 10 s inbound upgrade) are sized for
+      // servers. A tab on a busy phone or a loaded laptop can need longer for one WebRTC
+      // handshake, and a dial aborted at 6 s is restarted from scratch: all its CPU is wasted.
+      dialTimeout: 30_000,
+      addressDialTimeout: 20_000,
+      inboundUpgradeTimeout: 20_000,
+    },
     services: {
       identify: identify(),
       ping: ping(),

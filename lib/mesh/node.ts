@@ -74,6 +74,8 @@ const RELAY_RETRY_MIN_MS = 1_000
 const RELAY_RETRY_MAX_MS = 8_000
 const MAINTAIN_INTERVAL_MS = 1_000
 const MAX_PARALLEL_DIALS = 2
+/** A dial that has not finished by then is abandoned (see libp2p-config.ts on why it is long). */
+const DIAL_TIMEOUT_MS = 20_000
 /** Wait before closing the relayed signalling link once a direct link is up. */
 const RELAYED_CLOSE_DELAY_MS = 5_000
 /** A duplicate WebRTC link is closed only once both links are this old. */
@@ -226,14 +228,14 @@ export class MeshNode extends EventTarget {
     this.#connectingRelay = true
     this.#nextRetryAt = null
     try {
-      const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(5_000) })
+      const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(10_000) })
       this.#lastBootstrapAt = this.#c.clock.now()
       this.#relayAddrs = answer.relayAddrs.map((a) => multiaddr(a))
       this.#relayPeerId = answer.relayPeerId
       for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs, true)
       // Dial the newest peers as soon as the relay is reachable: signalling needs only the
       // relay connection, not this node's own reservation.
-      await this.#c.libp2p.dial(this.#relayAddrs, { signal: AbortSignal.timeout(10_000) })
+      await this.#c.libp2p.dial(this.#relayAddrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
       this.#relayError = null
       this.#relayRetryMs = RELAY_RETRY_MIN_MS
       this.#maintain()
@@ -449,7 +451,7 @@ export class MeshNode extends EventTarget {
     this.#refreshing = true
     this.#lastBootstrapAt = this.#c.clock.now()
     try {
-      const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(5_000) })
+      const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(10_000) })
       for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs, true)
     } catch {
       // The relay connection's own retry handles an unreachable server.
@@ -481,7 +483,7 @@ export class MeshNode extends EventTarget {
     this.#dialing.add(peer)
     this.#budget.spend()
     try {
-      await this.#c.libp2p.dial(addrs, { signal: AbortSignal.timeout(10_000) })
+      await this.#c.libp2p.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
     } catch {
       this.#backoff.failed(peer, this.#c.clock.now())
     } finally {
