@@ -60,6 +60,9 @@ const LINK_SETTLE_TIMEOUT_MS = 20_000
 /** How long one transfer may take before the bench gives up on it, ms. */
 const RUN_TIMEOUT_MS = 30_000
 
+/** How the join phase opens its tabs. */
+export type JoinVariantName = 'sequential' | 'paced' | 'burst'
+
 export const MESH_USAGE = [
   `  --tabs N            tabs in the join phase (default ${DEFAULTS.tabs})`,
   `  --pace MS           ms between two tab openings in the paced join (default ${DEFAULTS.paceMs})`,
@@ -69,6 +72,7 @@ export const MESH_USAGE = [
   `  --raw-high B        raw sender pauses above B buffered bytes (default ${DEFAULTS.rawHighBytes})`,
   `  --raw-low B         raw sender resumes below B (bufferedAmountLowThreshold, default ${DEFAULTS.rawLowBytes})`,
   '  --skip-burst        no all-at-once join variant',
+  '  --skip-sequential   no one-after-the-other join variant',
   '  --skip-join         throughput only',
   '  --skip-throughput   join time only',
   '  --port N            first HTTP port to try for the bench server (default 3400)',
@@ -83,6 +87,7 @@ const KNOWN_OPTIONS = [
   'raw-high',
   'raw-low',
   'skip-burst',
+  'skip-sequential',
   'skip-join',
   'skip-throughput',
   'port',
@@ -131,7 +136,7 @@ export interface JoinStats {
 }
 
 export interface JoinVariant {
-  variant: 'paced' | 'burst'
+  variant: JoinVariantName
   /** Requested ms between openings (0 = all at once) and the median interval actually achieved. */
   paceMs: number
   actualPaceMs: number | null
@@ -287,7 +292,7 @@ async function joinOneTab(
 async function runJoinVariant(
   browser: Browser,
   server: BenchServer,
-  variant: 'paced' | 'burst',
+  variant: JoinVariantName,
   tabs: number,
   paceMs: number,
   timeoutMs: number,
@@ -295,7 +300,7 @@ async function runJoinVariant(
   const label = 'mesh'
   progress(
     label,
-    `join/${variant}: opening ${tabs} tabs${variant === 'paced' ? `, one every ${paceMs} ms` : ' at once'}`,
+    `join/${variant}: opening ${tabs} tabs${variant === 'paced' ? `, one every ${paceMs} ms` : variant === 'burst' ? ' at once' : ', each after the previous joined'}`,
   )
   const opened: OpenTab[] = []
   const url = `${server.baseUrl}/`
@@ -304,6 +309,9 @@ async function runJoinVariant(
   const pending: Promise<JoinTab>[] = []
   try {
     for (let i = 0; i < tabs; i++) {
+      // Sequential: each tab opens once the previous one joined (the first cannot join alone, so
+      // the second does not wait for it) — the join time of one newcomer with the others present.
+      if (variant === 'sequential' && i >= 2) await pending[i - 1]
       if (variant === 'paced') {
         const due = start + i * paceMs
         const wait = due - Date.now()
@@ -762,13 +770,15 @@ export async function runMeshBench(options: BenchOptions): Promise<BenchReport> 
   const port = intOption(options, 'port', 3400, 1024, 65000)
   const doJoin = options.get('skip-join') === undefined
   const doBurst = doJoin && options.get('skip-burst') === undefined
+  const doSequential = doJoin && options.get('skip-sequential') === undefined
   const doThroughput = options.get('skip-throughput') === undefined
 
   const browser = await launchBrowser()
   const joins: JoinVariant[] = []
   let throughput: ThroughputResult | null = null
   try {
-    const phases: ('paced' | 'burst' | 'throughput')[] = [
+    const phases: (JoinVariantName | 'throughput')[] = [
+      ...(doSequential ? (['sequential'] as const) : []),
       ...(doJoin ? (['paced'] as const) : []),
       ...(doBurst ? (['burst'] as const) : []),
       ...(doThroughput ? (['throughput'] as const) : []),
@@ -835,7 +845,12 @@ function report(
   if (joins.length > 0) {
     const rows: (string | number)[][] = []
     for (const v of joins) {
-      const name = v.variant === 'paced' ? `paced ${v.paceMs} ms` : 'burst (all at once)'
+      const name =
+        v.variant === 'paced'
+          ? `paced ${v.paceMs} ms`
+          : v.variant === 'burst'
+            ? 'burst (all at once)'
+            : 'sequential (after previous joined)'
       const row = (who: string, s: JoinStats): (string | number)[] => [
         name,
         who,
@@ -847,7 +862,7 @@ function report(
         s.failures,
       ]
       rows.push(row(`all ${v.all.tabs} tabs (headline)`, v.all))
-      if (v.variant === 'paced') rows.push(row('tabs 2…N (without the first)', v.withoutFirst))
+      if (v.variant !== 'burst') rows.push(row('tabs 2…N (without the first)', v.withoutFirst))
     }
     tables.push({
       title: `Join time: page time origin → first direct WebRTC peer (window.hypermesh.joinMs), ${cfg.tabs} tabs`,
@@ -925,7 +940,9 @@ function report(
       notes.push(
         v.variant === 'paced'
           ? `paced: one tab every ${v.paceMs} ms requested, median ${v.actualPaceMs} ms achieved; each tab in its own browser context.`
-          : `burst: all ${v.tabs.length} tabs opened at once (median ${v.actualPaceMs} ms between openings).`,
+          : v.variant === 'burst'
+            ? `burst: all ${v.tabs.length} tabs opened at once (median ${v.actualPaceMs} ms between openings).`
+            : `sequential: each tab opened once the previous one joined (median ${v.actualPaceMs} ms between openings).`,
       )
       notes.push(
         `${v.variant}: CPU busy (all processes, both cores) while the tabs joined: ${v.cpuBusyPct ?? 'n/a'} %.`,
