@@ -155,6 +155,7 @@ function toSnapshot(s: MeshNodeState, startedAt: number): Partial<MeshSnapshot> 
     coordinate: s.coordinate,
     heartbeats: s.heartbeats,
     connectionsCreated: s.connectionsCreated,
+    dials: s.dials,
     joinMs: s.firstDirectAt === null ? null : Math.round(s.firstDirectAt - startedAt),
   }
 }

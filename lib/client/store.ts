@@ -14,6 +14,7 @@ export const INITIAL_SNAPSHOT: MeshSnapshot = {
   coordinate: null,
   heartbeats: { accepted: 0, dropped: {} },
   connectionsCreated: 0,
+  dials: { attempts: 0, succeeded: 0, failed: 0, medianMs: null, recentFailures: [] },
   startedAt: 0,
   joinMs: null,
 }

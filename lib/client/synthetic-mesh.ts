@@ -135,6 +135,7 @@ export function syntheticSnapshot(n: number, seed: number): MeshSnapshot {
     nextRetryAt: null,
     relayConnected: true,
     relayPeerId: null,
+    dials: { attempts: 0, succeeded: 0, failed: 0, medianMs: null, recentFailures: [] },
     connections,
     nodes,
     coordinate: coords[0]!,

@@ -12,6 +12,7 @@ export interface HypermeshTestApi {
   coordinate: { vec: number[]; height: number; error: number } | null
   heartbeats: MeshSnapshot['heartbeats']
   connectionsCreated: number
+  dials: MeshSnapshot['dials']
   joinMs: number | null
 }
 
@@ -37,6 +38,7 @@ function view(s: MeshSnapshot): HypermeshTestApi {
         : { vec: [...s.coordinate.vec], height: s.coordinate.height, error: s.coordinate.error },
     heartbeats: s.heartbeats,
     connectionsCreated: s.connectionsCreated,
+    dials: s.dials,
     joinMs: s.joinMs,
   }
 }

@@ -1,3 +1,4 @@
+import type { DialStats } from '@/lib/mesh/node'
 import type { ConnectionInfo, Coordinate, NodeInfo } from '@/lib/mesh/types'
 
 /** Connection state shown on the home page. */
@@ -28,6 +29,8 @@ export interface MeshSnapshot {
   /** RTCPeerConnections created over this tab's lifetime (Chromium allows 500). */
   connectionsCreated: number
   startedAt: number
+  /** Outbound WebRTC dial outcomes. */
+  dials: DialStats
   /** Page start → first direct WebRTC peer, ms; null until then. */
   joinMs: number | null
 }

@@ -68,6 +68,19 @@ export interface MeshNodeState {
   heartbeats: { accepted: number; dropped: Record<string, number> }
   connectionsCreated: number
   firstDirectAt: number | null
+  /** Outbound WebRTC dials: how many, how they ended, and the last few failures (for diagnosis). */
+  dials: DialStats
+}
+
+/** Outcome counters of outbound WebRTC dials. */
+export interface DialStats {
+  attempts: number
+  succeeded: number
+  failed: number
+  /** Median duration of successful dials, ms; null before the first. */
+  medianMs: number | null
+  /** The last few failures: error name, message and how long the dial took. */
+  recentFailures: { name: string; message: string; ms: number }[]
 }
 
 const RELAY_RETRY_MIN_MS = 1_000
@@ -120,6 +133,13 @@ export class MeshNode extends EventTarget {
   #firstDirectAt: number | null = null
   #stopped = false
   #changeQueued = false
+  readonly #dialStats = {
+    attempts: 0,
+    succeeded: 0,
+    failed: 0,
+    durations: [] as number[],
+    recentFailures: [] as { name: string; message: string; ms: number }[],
+  }
   #lastHeartbeatAt = 0
   #announcedAddrs = ''
   #lastBootstrapAt = 0
@@ -212,6 +232,13 @@ export class MeshNode extends EventTarget {
       },
       connectionsCreated: this.#budget.spent,
       firstDirectAt: this.#firstDirectAt,
+      dials: {
+        attempts: this.#dialStats.attempts,
+        succeeded: this.#dialStats.succeeded,
+        failed: this.#dialStats.failed,
+        medianMs: median(this.#dialStats.durations),
+        recentFailures: [...this.#dialStats.recentFailures],
+      },
     }
   }
 
@@ -482,10 +509,23 @@ export class MeshNode extends EventTarget {
     if (addrs === undefined) return
     this.#dialing.add(peer)
     this.#budget.spend()
+    this.#dialStats.attempts++
+    const started = this.#c.clock.now()
     try {
       await this.#c.libp2p.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
-    } catch {
+      this.#dialStats.succeeded++
+      this.#dialStats.durations.push(this.#c.clock.now() - started)
+      if (this.#dialStats.durations.length > 32) this.#dialStats.durations.shift()
+    } catch (err) {
       this.#backoff.failed(peer, this.#c.clock.now())
+      this.#dialStats.failed++
+      const e = err instanceof Error ? err : new Error(String(err))
+      this.#dialStats.recentFailures.push({
+        name: e.name,
+        message: e.message.slice(0, 160),
+        ms: this.#c.clock.now() - started,
+      })
+      if (this.#dialStats.recentFailures.length > 5) this.#dialStats.recentFailures.shift()
     } finally {
       this.#dialing.delete(peer)
       this.#changed()
@@ -605,6 +645,12 @@ function relayProblem(err: unknown, addrs: Multiaddr[]): string {
     return `The bootstrap relay${where} did not answer in time.`
   }
   return `Cannot reach the bootstrap relay${where}.`
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? null
 }
 
 /** Parse a peer ID string, or null when it is not one. */
