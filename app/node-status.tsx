@@ -127,9 +127,23 @@ export function NodeStatus(): React.ReactNode {
         )}
         <p className="mt-3 text-xs text-slate-500">
           {snap.connectionsCreated} of Chromium&apos;s 500 WebRTC connections used by this tab ·
-          heartbeats: {snap.heartbeats.accepted} accepted,{' '}
+          dials: {snap.dials.succeeded} succeeded
+          {snap.dials.medianMs !== null ? ` (median ${snap.dials.medianMs} ms)` : ''},{' '}
+          {snap.dials.failed} failed · heartbeats: {snap.heartbeats.accepted} accepted,{' '}
           {Object.values(snap.heartbeats.dropped).reduce((a, b) => a + b, 0)} dropped
         </p>
+        {snap.dials.recentFailures.length > 0 && (
+          <details className="mt-1 text-xs text-slate-500">
+            <summary className="cursor-pointer">Recent failed dials</summary>
+            <ul className="mt-1 space-y-0.5 font-mono">
+              {snap.dials.recentFailures.map((f, i) => (
+                <li key={i}>
+                  {f.name} after {f.ms} ms: {f.message}
+                </li>
+              ))}
+            </ul>
+          </details>
+        )}
       </div>
     </div>
   )
