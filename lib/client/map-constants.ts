@@ -44,3 +44,9 @@ export const SYNTHETIC_MAX_NODES = 1_000
  * render test shows the same picture every time (2025-01-01T00:00:00Z).
  */
 export const SYNTHETIC_NOW_MS = 1_735_689_600_000
+
+/** Below this spread of projected coordinates (ms) nodes are drawn by force layout instead. */
+export const MIN_PROJECTION_SPAN_MS = 5
+
+/** Projected coordinates flatter than this (minor / major axis) are drawn by force layout instead. */
+export const MIN_PROJECTION_ASPECT = 0.15

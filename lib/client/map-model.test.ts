@@ -69,7 +69,8 @@ describe('buildMapModel', () => {
     const self = model.nodes[0]!
     expect(self).toMatchObject({ id: SELF, isSelf: true, opacity: 1, lastSeen: NOW })
     expect(self.coordinate).toEqual(coord(3, 4))
-    expect(self.x).not.toBeNull()
+    // One node alone carries no picture: it is placed by the layout.
+    expect(self.x).toBeNull()
     expect(model.selfId).toBe(SELF)
     expect(model.stats.nodeCount).toBe(1)
   })
@@ -228,14 +229,44 @@ describe('buildMapModel', () => {
     const model = buildMapModel(
       snapshot({
         coordinate: coord(0, 0),
-        nodes: [node(ALICE, { coordinate: coord(100, 0) }), node(BOB)],
+        nodes: [
+          node(ALICE, { coordinate: coord(100, 0) }),
+          node(CAROL, { coordinate: coord(50, 80) }),
+          node(BOB),
+        ],
       }),
       NOW,
     )
-    const [self, alice, bob] = model.nodes
-    expect(bob).toMatchObject({ id: BOB, x: null, y: null })
-    expect(self!.x! + alice!.x!).toBeCloseTo(0, 6)
-    expect(Math.hypot(alice!.x! - self!.x!, alice!.y! - self!.y!)).toBeCloseTo(100, 6)
+    const placed = model.nodes.filter((n) => n.x !== null)
+    expect(placed.map((n) => n.id).sort()).toEqual([SELF, ALICE, CAROL].sort())
+    expect(model.nodes.find((n) => n.id === BOB)).toMatchObject({ x: null, y: null })
+    // Centred, and distances between nodes kept.
+    expect(placed.reduce((sum, n) => sum + n.x!, 0)).toBeCloseTo(0, 6)
+    const self = placed.find((n) => n.isSelf)!
+    const alice = placed.find((n) => n.id === ALICE)!
+    expect(Math.hypot(alice.x! - self.x!, alice.y! - self.y!)).toBeCloseTo(100, 6)
+  })
+
+  it('falls back to the layout when coordinates are co-located or on a line', () => {
+    const colocated = buildMapModel(
+      snapshot({
+        coordinate: coord(0, 0),
+        nodes: [node(ALICE, { coordinate: coord(1, 0) }), node(CAROL, { coordinate: coord(0, 1) })],
+      }),
+      NOW,
+    )
+    expect(colocated.nodes.every((n) => n.x === null && n.y === null)).toBe(true)
+    const line = buildMapModel(
+      snapshot({
+        coordinate: coord(0, 0),
+        nodes: [
+          node(ALICE, { coordinate: coord(50, 0) }),
+          node(CAROL, { coordinate: coord(100, 1) }),
+        ],
+      }),
+      NOW,
+    )
+    expect(line.nodes.every((n) => n.x === null)).toBe(true)
   })
 
   it('treats an invalid coordinate as none', () => {

@@ -11,6 +11,8 @@ import {
   RTT_GOOD_COLOR,
   RTT_GOOD_MS,
   RTT_UNKNOWN_COLOR,
+  MIN_PROJECTION_ASPECT,
+  MIN_PROJECTION_SPAN_MS,
 } from './map-constants'
 import type { MeshSnapshot } from './types'
 
@@ -238,12 +240,14 @@ export function buildMapModel(snapshot: MeshSnapshot, nowMs: number): MapModel {
   const cx = points.reduce((s, p) => s + p.x, 0) / Math.max(points.length, 1)
   const cy = points.reduce((s, p) => s + p.y, 0) / Math.max(points.length, 1)
   const position = new Map<string, { x: number; y: number }>()
-  placed.forEach((d, i) => {
-    const p = points[i]
-    if (p !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y)) {
-      position.set(d.id, { x: p.x - cx, y: p.y - cy })
-    }
-  })
+  if (projectionIsInformative(points)) {
+    placed.forEach((d, i) => {
+      const p = points[i]
+      if (p !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y)) {
+        position.set(d.id, { x: p.x - cx, y: p.y - cy })
+      }
+    })
+  }
 
   const nodes: MapNode[] = ordered.map((d) => ({
     id: d.id,
@@ -270,6 +274,23 @@ export function buildMapModel(snapshot: MeshSnapshot, nowMs: number): MapModel {
       medianRttMs: median(links.flatMap((l) => (l.rttMs === null ? [] : [l.rttMs]))),
     },
   }
+}
+
+/**
+ * Whether projected Vivaldi positions are worth drawing. Coordinates carry no picture when the
+ * nodes sit within a few ms of each other (one machine, one LAN: the layout would be noise), or
+ * when they lie on a line (every link would be drawn on top of the others). Then the map falls
+ * back to force layout for all nodes.
+ */
+export function projectionIsInformative(points: readonly { x: number; y: number }[]): boolean {
+  if (points.length < 3) return false
+  const xs = points.map((p) => p.x)
+  const ys = points.map((p) => p.y)
+  const spanX = Math.max(...xs) - Math.min(...xs)
+  const spanY = Math.max(...ys) - Math.min(...ys)
+  const major = Math.max(spanX, spanY)
+  const minor = Math.min(spanX, spanY)
+  return major >= MIN_PROJECTION_SPAN_MS && minor >= MIN_PROJECTION_ASPECT * major
 }
 
 /**
