@@ -87,6 +87,9 @@ const RELAY_RETRY_MIN_MS = 1_000
 const RELAY_RETRY_MAX_MS = 8_000
 const MAINTAIN_INTERVAL_MS = 1_000
 const MAX_PARALLEL_DIALS = 2
+/** A node without any direct link may run this many dials, one more every DIAL_STAGGER_MS. */
+const MAX_PARALLEL_DIALS_ALONE = 5
+const DIAL_STAGGER_MS = 1_500
 /** A dial that has not finished by then is abandoned (see libp2p-config.ts on why it is long). */
 const DIAL_TIMEOUT_MS = 20_000
 /** Wait before closing the relayed signalling link once a direct link is up. */
@@ -119,7 +122,8 @@ export class MeshNode extends EventTarget {
     string,
     { addrs: Multiaddr[]; fromBootstrap: boolean; firstHeardAt: number }
   >()
-  readonly #dialing = new Set<string>()
+  /** Peers being dialled, with when the dial started. */
+  readonly #dialing = new Map<string, number>()
   readonly #rtt = new Map<string, number>()
   readonly #timers: ReturnType<typeof setInterval>[] = []
   readonly #timeouts = new Set<ReturnType<typeof setTimeout>>()
@@ -435,10 +439,14 @@ export class MeshNode extends EventTarget {
     const direct = this.#directPeers()
     // A few dials at a time: every WebRTC handshake costs CPU, and a tab that opens many at once
     // on a busy machine gets none of them done in time.
-    let wanted = Math.min(
-      this.#init.targetDirectPeers - direct.size - this.#dialing.size,
-      MAX_PARALLEL_DIALS - this.#dialing.size,
-    )
+    let slots = MAX_PARALLEL_DIALS - this.#dialing.size
+    if (direct.size === 0 && slots <= 0 && this.#dialing.size < MAX_PARALLEL_DIALS_ALONE) {
+      // Alone, with every pending dial slow (a busy or vanished peer): start one more, staggered,
+      // rather than wait out a 20 s timeout with no link at all.
+      const youngest = Math.max(...this.#dialing.values())
+      if (now - youngest >= DIAL_STAGGER_MS) slots = 1
+    }
+    let wanted = Math.min(this.#init.targetDirectPeers - direct.size - this.#dialing.size, slots)
     if (wanted <= 0) return
     if (direct.size === 0 && this.#dialing.size === 0 && now - this.#lastBootstrapAt > 2_000) {
       // Alone: ask the bootstrap server again; tabs that arrived together learn of each other
@@ -507,7 +515,7 @@ export class MeshNode extends EventTarget {
   async #dial(peer: string): Promise<void> {
     const addrs = this.#candidates.get(peer)?.addrs
     if (addrs === undefined) return
-    this.#dialing.add(peer)
+    this.#dialing.set(peer, this.#c.clock.now())
     this.#budget.spend()
     this.#dialStats.attempts++
     const started = this.#c.clock.now()
