@@ -193,6 +193,13 @@ export class MeshNode extends EventTarget {
     const pubsub = libp2p.services.pubsub
     pubsub.topicValidators.set(HEARTBEAT_TOPIC, (_peer, message) => this.#onHeartbeat(message))
     pubsub.subscribe(HEARTBEAT_TOPIC)
+    pubsub.addEventListener('subscription-change', (evt) => {
+      // A peer just joined the heartbeat topic (typically a newcomer through the relay): tell it
+      // about this node now rather than at the next period, so it has someone to dial.
+      if (evt.detail.subscriptions.some((s) => s.topic === HEARTBEAT_TOPIC && s.subscribe)) {
+        void this.#publishHeartbeat()
+      }
+    })
     libp2p.addEventListener('connection:open', (evt) => this.#onConnectionOpen(evt.detail))
     libp2p.addEventListener('connection:close', (evt) => this.#onConnectionClose(evt.detail))
     libp2p.addEventListener('self:peer:update', () => {
@@ -270,6 +277,9 @@ export class MeshNode extends EventTarget {
       this.#relayError = null
       this.#relayRetryMs = RELAY_RETRY_MIN_MS
       this.#maintain()
+      // The answer may predate the relay connection by a second (a tab fetches it while its
+      // node boots); tabs that took a reservation meanwhile are the ones to dial, so ask again.
+      if (this.#candidates.size < this.#init.targetDirectPeers) void this.#refreshCandidates()
       void this.#publishHeartbeat()
     } catch (err) {
       this.#relayError = relayProblem(err, this.#relayAddrs)
@@ -448,7 +458,7 @@ export class MeshNode extends EventTarget {
     }
     let wanted = Math.min(this.#init.targetDirectPeers - direct.size - this.#dialing.size, slots)
     if (wanted <= 0) return
-    if (direct.size === 0 && this.#dialing.size === 0 && now - this.#lastBootstrapAt > 2_000) {
+    if (direct.size === 0 && this.#dialing.size === 0 && now - this.#lastBootstrapAt > 1_000) {
       // Alone: ask the bootstrap server again; tabs that arrived together learn of each other
       // here before their first heartbeats have crossed the gossip mesh.
       void this.#refreshCandidates()
