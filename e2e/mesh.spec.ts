@@ -1,13 +1,5 @@
 import { expect, test } from '@playwright/test'
-import {
-  mapLinks,
-  mapNodeIds,
-  openTab,
-  startTsx,
-  state,
-  stopProcess,
-  type Tab,
-} from './fixtures'
+import { mapLinks, mapNodeIds, openTab, startTsx, state, stopProcess, type Tab } from './fixtures'
 
 const TABS = 8
 
