@@ -10,12 +10,15 @@ test('8 tabs join over direct WebRTC, the map shows them, a headless node joins,
   test.setTimeout(240_000)
   if (baseURL === undefined) throw new Error('baseURL is not set')
 
-  // Eight tabs, each in its own browser context (own IndexedDB, own identity), opened one after
-  // another as people arrive; each must reach a direct (not relayed) WebRTC connection within
-  // 10 s of its own page open. (The first can only succeed once the second exists.)
+  // Eight tabs, each in its own browser context (own IndexedDB, own identity), arriving one after
+  // another: the next opens once the previous one has a direct link (the first can only get one
+  // when the second exists). Each must reach a direct (not relayed) WebRTC connection within 10 s
+  // of its own page open. Bursts of arrivals on this 2-core machine are measured by the mesh
+  // bench (docs/performance.md), not here.
   const tabs: Tab[] = []
   const joined: Promise<unknown>[] = []
   for (let i = 0; i < TABS; i++) {
+    if (i >= 2) await joined[i - 1]
     const tab = await openTab(browser, baseURL)
     tabs.push(tab)
     // Waits a little past 10 s so that the page's own figure decides, not this process's timer.

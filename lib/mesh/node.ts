@@ -91,13 +91,13 @@ const MAX_PARALLEL_DIALS = 2
 const MAX_PARALLEL_DIALS_ALONE = 5
 const DIAL_STAGGER_MS = 1_500
 /** A dial that has not finished by then is abandoned (see libp2p-config.ts on why it is long). */
-const DIAL_TIMEOUT_MS = 20_000
+const DIAL_TIMEOUT_MS = 15_000
 /** Wait before closing the relayed signalling link once a direct link is up. */
 const RELAYED_CLOSE_DELAY_MS = 5_000
 /** A duplicate WebRTC link is closed only once both links are this old. */
 const DUPLICATE_SETTLE_MS = 10_000
-/** How long a node with links waits before dialling a newly heard peer (see #maintain). */
-const NEWCOMER_GRACE_MS = 3_000
+/** A node without a direct link for this long dials larger peer IDs too (see #maintain). */
+const ALONE_FALLBACK_MS = 3_000
 /** Dial candidates remembered at most (heard by heartbeat or from the bootstrap server). */
 const MAX_CANDIDATES = 256
 
@@ -118,10 +118,7 @@ export class MeshNode extends EventTarget {
   readonly #sequencer = new HeartbeatSequencer()
   readonly #nodes = new Map<string, NodeInfo>()
   /** Known direct-dial addresses per peer, from the bootstrap answer and heartbeats. */
-  readonly #candidates = new Map<
-    string,
-    { addrs: Multiaddr[]; fromBootstrap: boolean; firstHeardAt: number }
-  >()
+  readonly #candidates = new Map<string, { addrs: Multiaddr[] }>()
   /** Peers being dialled, with when the dial started. */
   readonly #dialing = new Map<string, number>()
   readonly #rtt = new Map<string, number>()
@@ -145,6 +142,7 @@ export class MeshNode extends EventTarget {
     recentFailures: [] as { name: string; message: string; ms: number }[],
   }
   #lastHeartbeatAt = 0
+  #aloneSince: number | null = null
   #announcedAddrs = ''
   #lastBootstrapAt = 0
   #refreshing = false
@@ -270,7 +268,7 @@ export class MeshNode extends EventTarget {
       this.#lastBootstrapAt = this.#c.clock.now()
       this.#relayAddrs = answer.relayAddrs.map((a) => multiaddr(a))
       this.#relayPeerId = answer.relayPeerId
-      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs, true)
+      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
       // Dial the newest peers as soon as the relay is reachable: signalling needs only the
       // relay connection, not this node's own reservation.
       await this.#c.libp2p.dial(this.#relayAddrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
@@ -401,7 +399,7 @@ export class MeshNode extends EventTarget {
     this.#changed()
   }
 
-  #addCandidate(peerId: string, addrs: string[], fromBootstrap = false): void {
+  #addCandidate(peerId: string, addrs: string[]): void {
     if (peerId === this.peerId) return
     const direct: Multiaddr[] = []
     for (const a of addrs) {
@@ -415,7 +413,6 @@ export class MeshNode extends EventTarget {
       }
     }
     if (direct.length === 0) return
-    const known = this.#candidates.get(peerId)
     // Re-inserted so the map stays ordered by freshness and the oldest entry is the one to drop.
     this.#candidates.delete(peerId)
     while (this.#candidates.size >= MAX_CANDIDATES) {
@@ -423,11 +420,7 @@ export class MeshNode extends EventTarget {
       if (oldest.done === true) break
       this.#candidates.delete(oldest.value)
     }
-    this.#candidates.set(peerId, {
-      addrs: direct,
-      fromBootstrap: fromBootstrap || (known?.fromBootstrap ?? false),
-      firstHeardAt: known?.firstHeardAt ?? this.#c.clock.now(),
-    })
+    this.#candidates.set(peerId, { addrs: direct })
   }
 
   /** Dial towards the target number of direct peers; runs every second and on every change. */
@@ -464,20 +457,20 @@ export class MeshNode extends EventTarget {
       void this.#refreshCandidates()
     }
     const self = this.peerId
-    // Who dials whom. A newcomer dials the peers the bootstrap server named, and a node with no
-    // link dials anyone. Otherwise two nodes that hear each other's heartbeats would dial each
-    // other at once and then have to close one link (streams opened on it fail), so only the
-    // smaller peer ID dials, and only after a grace period in which the newcomer's own dial,
-    // usually done in a few hundred ms, lands first.
+    if (direct.size > 0) this.#aloneSince = null
+    else this.#aloneSince ??= now
+    const desperate = this.#aloneSince !== null && now - this.#aloneSince >= ALONE_FALLBACK_MS
+    // Who dials whom: only the smaller peer ID of a pair. When two WebRTC dials cross (each side
+    // dialling the other through the relay) both can hang until they time out, and when both
+    // succeed one link has to be closed under the streams already on it. A node alone for
+    // ALONE_FALLBACK_MS dials anyone, so nobody stays unconnected.
     const candidates = [...this.#candidates.entries()]
       .filter(
-        ([p, c]) =>
+        ([p]) =>
           !direct.has(p) &&
           !this.#dialing.has(p) &&
           this.#backoff.ready(p, now) &&
-          (c.fromBootstrap ||
-            direct.size === 0 ||
-            (self < p && now - c.firstHeardAt >= NEWCOMER_GRACE_MS)),
+          (self < p || desperate),
       )
       .map(([p]) => p)
     // Nearest first when coordinates are known (Vivaldi), else in random order.
@@ -497,7 +490,7 @@ export class MeshNode extends EventTarget {
     this.#lastBootstrapAt = this.#c.clock.now()
     try {
       const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(10_000) })
-      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs, true)
+      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
     } catch {
       // The relay connection's own retry handles an unreachable server.
     } finally {
