@@ -2,7 +2,6 @@ import type { Connection, Ed25519PrivateKey, Libp2p, PeerId, PrivateKey } from '
 import type { GossipSub } from '@libp2p/gossipsub'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Ping } from '@libp2p/ping'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Clock, Random } from '../ports'
 import type { BootstrapAnswer } from './bootstrap-answer'
@@ -662,13 +661,4 @@ function median(values: number[]): number | null {
   if (values.length === 0) return null
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)] ?? null
-}
-
-/** Parse a peer ID string, or null when it is not one. */
-export function tryPeerId(s: string): PeerId | null {
-  try {
-    return peerIdFromString(s)
-  } catch {
-    return null
-  }
 }
