@@ -17,7 +17,7 @@ export const HEARTBEAT_VERSION = 1
 export const HEARTBEAT_DOMAIN_PREFIX = 'hypermesh/heartbeat/1\n'
 
 /** How often a node publishes a heartbeat, in milliseconds. */
-export const HEARTBEAT_INTERVAL_MS = 3_000
+export const HEARTBEAT_INTERVAL_MS = 5_000
 
 /**
  * Largest heartbeat accepted on the wire, in bytes. Checked before any parsing so a flood of large
