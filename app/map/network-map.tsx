@@ -1,5 +1,6 @@
 'use client'
 import { useCallback, useEffect, useRef, useState } from 'react'
+import { forceCollide } from 'd3-force-3d'
 import type ForceGraph from 'force-graph'
 import type { LinkObject, NodeObject } from 'force-graph'
 import { MAP_UPDATE_INTERVAL_MS } from '@/lib/client/map-constants'
@@ -294,6 +295,11 @@ function configure(
     })
 
   graph.d3Force('target', targetForce())
+  // Nodes a few ms apart in Vivaldi space would be drawn on top of each other, labels included.
+  graph.d3Force(
+    'collide',
+    forceCollide<GraphNode>((n) => NODE_REL_SIZE * (n.model.isSelf ? 2.6 : 2)).strength(0.9),
+  )
   const charge = graph.d3Force('charge')
   // Nodes with a target only need to stay apart; free nodes need room to find their place.
   charge?.strength?.((n: GraphNode) => (n.tx === undefined ? -45 : -8))
