@@ -1,19 +1,9 @@
 import { defineConfig } from '@playwright/test'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium'
 
 /** Ports of the server the e2e tests start (the production build, `npm start`). */
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 3210)
 export const E2E_RELAY_PORT = E2E_PORT + 1
-
-/** Debian's Chromium; Playwright never downloads a browser here. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-]
 
 export default defineConfig({
   testDir: './e2e',
@@ -27,7 +17,7 @@ export default defineConfig({
     baseURL: `http://localhost:${E2E_PORT}`,
     trace: 'retain-on-failure',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       args: CHROMIUM_ARGS,
     },
   },

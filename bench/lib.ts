@@ -17,20 +17,7 @@ import { createServer } from 'node:net'
 import os from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
-
-/** Debian's Chromium; the benches never download a browser. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-
-/** The flags of playwright.config.ts, so benches and e2e tests see the same browser. */
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-]
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium'
 
 /** What a bench ran on; printed with every result because the figures mean nothing without it. */
 export interface MachineInfo {

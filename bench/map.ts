@@ -8,6 +8,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import { chromium, type Page } from 'playwright-core'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium'
 
 /** Nodes of the measured map and of the baseline. */
 export const MAP_BENCH_NODES = 200
@@ -150,8 +151,8 @@ export interface RunMapBenchOptions {
 export async function runMapBench(opts: RunMapBenchOptions): Promise<MapBenchResult> {
   const baseUrl = opts.baseUrl ?? process.env.HYPERMESH_URL ?? 'http://localhost:3000'
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
   })
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
