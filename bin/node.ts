@@ -13,9 +13,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { readFile } from 'node:fs/promises'
 import { parseBootstrapAnswer } from '../lib/mesh/bootstrap-answer'
-import { createMeshLibp2p } from '../lib/mesh/libp2p-config'
+import { createMeshNode } from '../lib/mesh/libp2p-config'
 import { MeshNode } from '../lib/mesh/node'
-import { systemClock } from '../lib/ports'
 import { loadOrCreateKey } from '../lib/server/key-file'
 
 interface Options {
@@ -30,41 +29,25 @@ async function startOne(o: Options): Promise<MeshNode> {
   const privateKey = o.ephemeral
     ? await generateKeyPair('Ed25519')
     : await loadOrCreateKey(join(o.dataDir, `node-${o.slot}.key`))
-  let iceServers: string[] = []
-  const libp2p = await createMeshLibp2p({
+  const node = await createMeshNode({
     privateKey,
     platform: 'node',
-    iceServers: () => iceServers,
+    appVersion: o.version,
+    capabilities: {
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      platform: 'node',
+    },
+    async fetchBootstrap(peerId, options) {
+      const res = await fetch(`${o.base}/api/bootstrap?peer=${encodeURIComponent(peerId)}`, {
+        signal: options?.signal,
+      })
+      if (!res.ok) throw new Error(`bootstrap answered ${res.status}`)
+      return parseBootstrapAnswer(await res.json())
+    },
   })
-  await libp2p.start()
-  const peerId = libp2p.peerId.toString()
-  const node = new MeshNode(
-    {
-      appVersion: o.version,
-      capabilities: {
-        cores: cpus().length,
-        memoryGiB: Math.round(totalmem() / 2 ** 30),
-        platform: 'node',
-      },
-    },
-    {
-      libp2p,
-      privateKey,
-      clock: systemClock,
-      random: { next: () => Math.random() },
-      async fetchBootstrap(options) {
-        const res = await fetch(`${o.base}/api/bootstrap?peer=${encodeURIComponent(peerId)}`, {
-          signal: options?.signal,
-        })
-        if (!res.ok) throw new Error(`bootstrap answered ${res.status}`)
-        const answer = parseBootstrapAnswer(await res.json())
-        iceServers = answer.iceServers
-        return answer
-      },
-    },
-  )
   await node.start()
-  console.log(`headless node ${peerId} joining ${o.base}`)
+  console.log(`headless node ${node.peerId} joining ${o.base}`)
   return node
 }
 

@@ -1,8 +1,7 @@
 import { claimSlot, loadSlotIdentity } from '@/lib/adapters/idb-identity'
-import { createMeshLibp2p } from '@/lib/mesh/libp2p-config'
+import { createMeshNode } from '@/lib/mesh/libp2p-config'
 import { parseBootstrapAnswer, type BootstrapAnswer } from '@/lib/mesh/bootstrap-answer'
-import { MeshNode, type MeshNodeState } from '@/lib/mesh/node'
-import { systemClock } from '@/lib/ports'
+import type { MeshNode, MeshNodeState } from '@/lib/mesh/node'
 import { meshStore } from './store'
 import type { MeshSnapshot, MeshStatus } from './types'
 import { exposeTestApi } from './test-api'
@@ -55,42 +54,26 @@ async function boot(): Promise<MeshNode> {
   performance.mark('hypermesh:slot')
   const privateKey = await loadSlotIdentity(slot)
   performance.mark('hypermesh:identity')
-  let iceServers: string[] = []
-  const libp2p = await createMeshLibp2p({
+  const nav = navigator as Navigator & { deviceMemory?: number }
+  const node = await createMeshNode({
     privateKey,
     platform: 'browser',
-    iceServers: () => iceServers,
+    appVersion: process.env.NEXT_PUBLIC_APP_VERSION ?? '0.0.0',
+    capabilities: {
+      cores: typeof nav.hardwareConcurrency === 'number' ? nav.hardwareConcurrency : null,
+      memoryGiB: typeof nav.deviceMemory === 'number' ? nav.deviceMemory : null,
+      platform: 'browser',
+    },
+    ...tuning(),
+    fetchBootstrap: (peerId, o) => {
+      const pending = prefetched ?? fetchBootstrap(peerId, o)
+      prefetched = null
+      return pending
+    },
   })
-  await libp2p.start()
   performance.mark('hypermesh:libp2p')
-  const peerId = libp2p.peerId.toString()
-  meshStore.update({ peerId, slot, status: 'connecting' })
+  meshStore.update({ peerId: node.peerId, slot, status: 'connecting' })
 
-  const nav = navigator as Navigator & { deviceMemory?: number }
-  const node = new MeshNode(
-    {
-      appVersion: process.env.NEXT_PUBLIC_APP_VERSION ?? '0.0.0',
-      capabilities: {
-        cores: typeof nav.hardwareConcurrency === 'number' ? nav.hardwareConcurrency : null,
-        memoryGiB: typeof nav.deviceMemory === 'number' ? nav.deviceMemory : null,
-        platform: 'browser',
-      },
-      ...tuning(),
-    },
-    {
-      libp2p,
-      privateKey,
-      clock: systemClock,
-      random: { next: () => Math.random() },
-      fetchBootstrap: async (o) => {
-        const pending = prefetched ?? fetchBootstrap(peerId, o)
-        prefetched = null
-        const answer = await pending
-        iceServers = answer.iceServers
-        return answer
-      },
-    },
-  )
   let scheduled = false
   const publish = (): void => {
     if (scheduled) return

@@ -9,7 +9,9 @@ import { webRTC } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { webTransport } from '@libp2p/webtransport'
 import { createLibp2p } from 'libp2p'
-import type { MeshServices } from './node'
+import { systemClock } from '../ports'
+import type { BootstrapAnswer } from './bootstrap-answer'
+import { MeshNode, type MeshNodeInit, type MeshServices } from './node'
 
 /** Options for {@link createMeshLibp2p}. */
 export interface MeshLibp2pInit {
@@ -72,4 +74,34 @@ export async function createMeshLibp2p(init: MeshLibp2pInit): Promise<Libp2p<Mes
     },
   })
   return node as unknown as Libp2p<MeshServices>
+}
+
+/** Options for {@link createMeshNode}: the node's options plus what to build its libp2p from. */
+export interface CreateMeshNodeInit extends MeshNodeInit, MeshLibp2pInit {
+  privateKey: PrivateKey
+  /** Ask the bootstrap server (GET /api/bootstrap) on behalf of `peerId`, parsed and checked. */
+  fetchBootstrap(peerId: string, options?: { signal?: AbortSignal }): Promise<BootstrapAnswer>
+}
+
+/**
+ * Build and start the libp2p node of a tab or headless node and wrap it in a {@link MeshNode}
+ * (not yet started), wiring the ICE servers of each bootstrap answer into new RTCPeerConnections.
+ */
+export async function createMeshNode(init: CreateMeshNodeInit): Promise<MeshNode> {
+  const { privateKey, platform, fetchBootstrap, ...nodeInit } = init
+  let iceServers: string[] = []
+  const libp2p = await createMeshLibp2p({ privateKey, platform, iceServers: () => iceServers })
+  await libp2p.start()
+  const peerId = libp2p.peerId.toString()
+  return new MeshNode(nodeInit, {
+    libp2p,
+    privateKey,
+    clock: systemClock,
+    random: { next: () => Math.random() },
+    async fetchBootstrap(options) {
+      const answer = await fetchBootstrap(peerId, options)
+      iceServers = answer.iceServers
+      return answer
+    },
+  })
 }
