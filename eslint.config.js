@@ -15,6 +15,7 @@ export default tseslint.config(
       'playwright-report',
       'next-env.d.ts',
       'scratch',
+      'public/node',
     ],
   },
   js.configs.recommended,

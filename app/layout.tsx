@@ -11,6 +11,12 @@ export const metadata: Metadata = {
 export default function RootLayout({ children }: { children: React.ReactNode }): React.ReactNode {
   return (
     <html lang="en">
+      <head>
+        {/* The tab's node, a bundle of its own (scripts/build-node.mjs): it starts while the
+            site's chunks are still loading. The MeshProvider falls back to the site's bundle. */}
+        <script type="module" async src="/node/early.js" />
+        <script type="module" async src="/node/boot.js" />
+      </head>
       <body className="min-h-screen">
         <MeshProvider>
           <NavBar />

@@ -4,6 +4,7 @@
  */
 import next from 'next'
 import { createServer } from 'node:http'
+import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { BootstrapNode } from '../lib/server/bootstrap'
 import { readServerConfig } from '../lib/server/config'
@@ -19,6 +20,14 @@ async function main(): Promise<void> {
   const bootstrap = new BootstrapNode(config)
   await bootstrap.start()
   registerServices({ config, bootstrap, startedAt: Date.now(), version: pkg.version })
+
+  if (dev) {
+    // The tab's node is its own bundle (public/node/boot.js); keep it current while developing.
+    const watcher = spawn(process.execPath, ['scripts/build-node.mjs', '--watch'], {
+      stdio: 'inherit',
+    })
+    process.on('exit', () => watcher.kill())
+  }
 
   const app = next({ dev, dir: process.cwd(), hostname: config.host, port: config.port })
   await app.prepare()

@@ -27,12 +27,19 @@ function newest(path) {
 const buildId = join('.next', 'BUILD_ID')
 const builtAt = existsSync(buildId) ? statSync(buildId).mtimeMs : 0
 const changedAt = Math.max(...SOURCES.map(newest))
-if (builtAt === 0 || changedAt > builtAt) {
+const nodeBundle = join('public', 'node', 'boot.js')
+if (builtAt === 0 || changedAt > builtAt || !existsSync(nodeBundle)) {
   console.log(
     builtAt === 0 ? 'No build yet: building…' : 'Sources changed since the last build: building…',
   )
-  const r = spawnSync('npx', ['next', 'build'], { stdio: 'inherit' })
-  if (r.status !== 0) process.exit(r.status ?? 1)
+  // The same two steps as `npm run build`: the tab's node bundle, then the site.
+  for (const cmd of [
+    ['node', 'scripts/build-node.mjs'],
+    ['npx', 'next', 'build'],
+  ]) {
+    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit' })
+    if (r.status !== 0) process.exit(r.status ?? 1)
+  }
 }
 
 // Same process: tsx compiles the TypeScript server entry on the fly.

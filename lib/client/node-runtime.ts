@@ -3,26 +3,29 @@ import { createMeshNode } from '@/lib/mesh/libp2p-config'
 import { parseBootstrapAnswer, type BootstrapAnswer } from '@/lib/mesh/bootstrap-answer'
 import type { MeshNode, MeshNodeState } from '@/lib/mesh/node'
 import { meshStore } from './store'
+import { NODE_KEY, tabGlobal } from './boot-state'
+import { takeEarlyStart } from './early-start'
 import type { MeshSnapshot, MeshStatus } from './types'
 import { exposeTestApi } from './test-api'
 import { exposeBenchApi } from './bench-api'
 
-let started: Promise<MeshNode> | null = null
+const tab = tabGlobal as { [NODE_KEY]?: Promise<MeshNode> | null }
 
 /**
- * Start this tab's node once. React StrictMode mounts effects twice and every page mounts the
- * provider, so the node lives in this module, not in a component.
+ * Start this tab's node once. The guard lives on `globalThis`, not in this module: the boot
+ * script (boot-entry.ts) and the site's fallback import are separate bundles with a copy each,
+ * and React StrictMode mounts effects twice.
  */
 export function startNode(): Promise<MeshNode> {
-  started ??= boot().catch((err: unknown) => {
+  tab[NODE_KEY] ??= boot().catch((err: unknown) => {
     meshStore.update({
       status: 'offline',
       problem: `This tab could not start its node: ${err instanceof Error ? err.message : String(err)}. Reload the page to try again.`,
     })
-    started = null
+    tab[NODE_KEY] = null
     throw err
   })
-  return started
+  return tab[NODE_KEY]
 }
 
 async function fetchBootstrap(
@@ -44,15 +47,19 @@ async function boot(): Promise<MeshNode> {
   exposeTestApi()
   // Marks (performance.getEntriesByType('mark')) show where join time goes; the bench reads them.
   performance.mark('hypermesh:boot')
-  // Ask where the relay is while the identity loads and libp2p starts: the answer is ready when
-  // the node is, which takes one round trip off every join. (Our own ID is filtered out later.)
-  let prefetched: Promise<BootstrapAnswer> | null = fetchBootstrap(null, {
-    signal: AbortSignal.timeout(10_000),
-  })
+  // The early script (early-entry.ts) may already have taken the slot, started reading its key
+  // and asked where the relay is; otherwise start all three now. The bootstrap answer is needed
+  // only once libp2p runs, so it is fetched while the identity loads. (Our own ID is filtered out
+  // by the node.)
+  const early = takeEarlyStart()
+  let prefetched: Promise<BootstrapAnswer> | null =
+    early === null
+      ? fetchBootstrap(null, { signal: AbortSignal.timeout(10_000) })
+      : early.bootstrap.then(parseBootstrapAnswer)
   prefetched.catch(() => undefined)
-  const slot = await claimSlot()
+  const slot = await (early?.slot ?? claimSlot())
   performance.mark('hypermesh:slot')
-  const privateKey = await loadSlotIdentity(slot)
+  const privateKey = await loadSlotIdentity(slot, early?.key)
   performance.mark('hypermesh:identity')
   const nav = navigator as Navigator & { deviceMemory?: number }
   const node = await createMeshNode({

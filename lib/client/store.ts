@@ -1,5 +1,7 @@
 import type { MeshSnapshot } from './types'
 
+const STORE_KEY = Symbol.for('hypermesh.store')
+
 /** The snapshot before the node has started. */
 export const INITIAL_SNAPSHOT: MeshSnapshot = {
   peerId: null,
@@ -43,5 +45,10 @@ export class MeshStore {
   }
 }
 
-/** The one store of this tab. */
-export const meshStore = new MeshStore()
+/**
+ * The one store of this tab. The node runs from its own script (public/node/boot.js) and the pages
+ * from Next's chunks; each bundle has its own copy of this module, so the instance lives on
+ * `globalThis` and both get the same one.
+ */
+export const meshStore: MeshStore = ((globalThis as { [STORE_KEY]?: MeshStore })[STORE_KEY] ??=
+  new MeshStore())

@@ -13,7 +13,13 @@ function valid(): Record<string, unknown> {
   return {
     relayPeerId: relay,
     relayAddrs: [relayAddr],
-    peers: [{ peerId: alice, addrs: [`${relayAddr}/p2p-circuit/webrtc/p2p/${alice}`] }],
+    peers: [
+      {
+        peerId: alice,
+        addrs: [`${relayAddr}/p2p-circuit/webrtc/p2p/${alice}`],
+        directPeers: 3,
+      },
+    ],
     iceServers: ['stun:stun.example.org:3478'],
   }
 }
@@ -31,6 +37,16 @@ function fieldOf(fn: () => unknown): string {
 describe('parseBootstrapAnswer', () => {
   it('accepts what the server sends', () => {
     expect(parseBootstrapAnswer(valid())).toEqual(valid())
+  })
+
+  it('treats a missing direct-peer count as unknown and rejects a bad one', () => {
+    const peer = { peerId: alice, addrs: [] }
+    expect(parseBootstrapAnswer({ ...valid(), peers: [peer] }).peers[0]?.directPeers).toBeNull()
+    for (const bad of [-1, 1.5, 1025, '3', Number.NaN]) {
+      expect(
+        fieldOf(() => parseBootstrapAnswer({ ...valid(), peers: [{ ...peer, directPeers: bad }] })),
+      ).toBe('peers[0].directPeers')
+    }
   })
 
   it('treats a missing ICE list as none', () => {

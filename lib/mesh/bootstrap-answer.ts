@@ -6,9 +6,21 @@ import { InvalidBootstrapAnswerError } from './errors'
 export interface BootstrapAnswer {
   relayPeerId: string
   relayAddrs: string[]
-  peers: { peerId: string; addrs: string[] }[]
+  peers: BootstrapPeer[]
   /** STUN/TURN server URLs for WebRTC; empty means host candidates only. */
   iceServers: string[]
+}
+
+/** A peer the bootstrap server suggests dialling. */
+export interface BootstrapPeer {
+  peerId: string
+  addrs: string[]
+  /**
+   * How many direct WebRTC peers the peer reported in the last heartbeat the server checked
+   * (null: none seen yet). A newcomer dials peers that already have links first; they do not
+   * dial it back (MeshNode's dial rule), so the two never race each other.
+   */
+  directPeers: number | null
 }
 
 /** Limits that keep a hostile or broken server from flooding a node. */
@@ -66,9 +78,17 @@ export function parseBootstrapAnswer(json: unknown): BootstrapAnswer {
   const peers = o.peers.map((p: unknown, i) => {
     if (typeof p !== 'object' || p === null) fail(`peers[${i}]`, 'not an object')
     const q = p as Record<string, unknown>
+    const direct = q.directPeers ?? null
+    if (
+      direct !== null &&
+      (typeof direct !== 'number' || !Number.isInteger(direct) || direct < 0 || direct > 1024)
+    ) {
+      fail(`peers[${i}].directPeers`, 'not a count in 0…1024')
+    }
     return {
       peerId: peerIdString(q.peerId, `peers[${i}].peerId`),
       addrs: addrList(q.addrs, `peers[${i}].addrs`, MAX_BOOTSTRAP_ADDRS_PER_PEER),
+      directPeers: direct,
     }
   })
   const ice = o.iceServers ?? []

@@ -87,3 +87,13 @@ export const HEARTBEAT_MAX_COORDINATE_COMPONENT = 1e6
 
 /** Largest relative error of a coordinate. */
 export const HEARTBEAT_MAX_COORDINATE_ERROR = 1.5
+
+/**
+ * Gossipsub's peer score, as the mesh needs it: without the IP-colocation penalty. Its default
+ * (−5 × (peers on one IP − 10)², remembered for an hour after they leave) graylists every peer
+ * once more than about 13 share an address, and browser tabs do share one: every tab behind the
+ * same NAT as seen by the relay, every tab of one machine as seen by each other. Observed here:
+ * after 14 tabs had come and gone, the relay ignored every newcomer's subscriptions and messages.
+ * Sybil resistance is the job of certified identities (TrustChain), not of source addresses.
+ */
+export const MESH_GOSSIP_SCORE_PARAMS = { IPColocationFactorWeight: 0 }

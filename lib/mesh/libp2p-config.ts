@@ -1,5 +1,5 @@
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
@@ -11,6 +11,7 @@ import { webTransport } from '@libp2p/webtransport'
 import { createLibp2p } from 'libp2p'
 import { systemClock } from '../ports'
 import type { BootstrapAnswer } from './bootstrap-answer'
+import { MESH_GOSSIP_SCORE_PARAMS } from './constants'
 import { MeshNode, type MeshNodeInit, type MeshServices } from './node'
 
 /** Options for {@link createMeshLibp2p}. */
@@ -70,6 +71,7 @@ export async function createMeshLibp2p(init: MeshLibp2pInit): Promise<Libp2p<Mes
         // costs as much as the duplicate it prevents, and profiling showed it among the top costs
         // of an idle tab. Heartbeats are ≤ 4 KiB, so this turns it off for them.
         idontwantMinDataSize: 8 * 1024,
+        scoreParams: MESH_GOSSIP_SCORE_PARAMS,
       }),
     },
   })

@@ -97,6 +97,8 @@ const RELAYED_CLOSE_DELAY_MS = 5_000
 const DUPLICATE_SETTLE_MS = 10_000
 /** A node without a direct link for this long dials larger peer IDs too (see #maintain). */
 const ALONE_FALLBACK_MS = 3_000
+/** Least time between two heartbeats of this node (announcements come on top of the period). */
+const MIN_HEARTBEAT_GAP_MS = 500
 /** Dial candidates remembered at most (heard by heartbeat or from the bootstrap server). */
 const MAX_CANDIDATES = 256
 
@@ -117,7 +119,10 @@ export class MeshNode extends EventTarget {
   readonly #sequencer = new HeartbeatSequencer()
   readonly #nodes = new Map<string, NodeInfo>()
   /** Known direct-dial addresses per peer, from the bootstrap answer and heartbeats. */
-  readonly #candidates = new Map<string, { addrs: Multiaddr[] }>()
+  readonly #candidates = new Map<
+    string,
+    { addrs: Multiaddr[]; hint: { directPeers: number; at: number } | null }
+  >()
   /** Peers being dialled, with when the dial started. */
   readonly #dialing = new Map<string, number>()
   readonly #rtt = new Map<string, number>()
@@ -141,6 +146,9 @@ export class MeshNode extends EventTarget {
     recentFailures: [] as { name: string; message: string; ms: number }[],
   }
   #lastHeartbeatAt = 0
+  #heartbeatDeferred = false
+  /** Whether the last heartbeat listed any direct peer: others decide who dials on it. */
+  #announcedHasPeers = false
   #aloneSince: number | null = null
   #announcedAddrs = ''
   #lastBootstrapAt = 0
@@ -267,7 +275,7 @@ export class MeshNode extends EventTarget {
       this.#lastBootstrapAt = this.#c.clock.now()
       this.#relayAddrs = answer.relayAddrs.map((a) => multiaddr(a))
       this.#relayPeerId = answer.relayPeerId
-      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
+      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs, p.directPeers)
       // Dial the newest peers as soon as the relay is reachable: signalling needs only the
       // relay connection, not this node's own reservation.
       await this.#c.libp2p.dial(this.#relayAddrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
@@ -342,6 +350,7 @@ export class MeshNode extends EventTarget {
       // still be finishing the signalling exchange on it, and closing under it aborts the dial.
       this.#later(RELAYED_CLOSE_DELAY_MS, () => this.#closeRelayed(connection.remotePeer))
       void this.#pingOne(connection.remotePeer)
+      this.#announceIfPeersChanged()
     } else if (peer === this.#relayPeerId) {
       this.#relayError = null
       this.#relayRetryMs = RELAY_RETRY_MIN_MS
@@ -386,7 +395,19 @@ export class MeshNode extends EventTarget {
     }
   }
 
+  /**
+   * Announce at once when this node gains its first direct peer or loses its last: newcomers and
+   * the bootstrap server pick whom to dial by it (#mayDial), and a stale "no peers" makes a
+   * newcomer wait for a dial that never comes.
+   */
+  #announceIfPeersChanged(): void {
+    if (this.#directConnections().length > 0 !== this.#announcedHasPeers) {
+      void this.#publishHeartbeat()
+    }
+  }
+
   #onConnectionClose(connection: Connection): void {
+    this.#announceIfPeersChanged()
     const peer = connection.remotePeer.toString()
     if (peer === this.#relayPeerId && !this.#relayConnected()) {
       this.#relayError = 'Lost the connection to the bootstrap relay; reconnecting.'
@@ -398,7 +419,11 @@ export class MeshNode extends EventTarget {
     this.#changed()
   }
 
-  #addCandidate(peerId: string, addrs: string[]): void {
+  /**
+   * @param directPeers the peer's direct-peer count as the bootstrap server last saw it (null:
+   *   unknown; undefined: learnt from the peer's own heartbeat, which `#nodes` holds)
+   */
+  #addCandidate(peerId: string, addrs: string[], directPeers?: number | null): void {
     if (peerId === this.peerId) return
     const direct: Multiaddr[] = []
     for (const a of addrs) {
@@ -412,6 +437,11 @@ export class MeshNode extends EventTarget {
       }
     }
     if (direct.length === 0) return
+    const previous = this.#candidates.get(peerId)
+    const hint =
+      directPeers === undefined || directPeers === null
+        ? (previous?.hint ?? null)
+        : { directPeers, at: this.#c.clock.now() }
     // Re-inserted so the map stays ordered by freshness and the oldest entry is the one to drop.
     this.#candidates.delete(peerId)
     while (this.#candidates.size >= MAX_CANDIDATES) {
@@ -419,7 +449,35 @@ export class MeshNode extends EventTarget {
       if (oldest.done === true) break
       this.#candidates.delete(oldest.value)
     }
-    this.#candidates.set(peerId, { addrs: direct })
+    this.#candidates.set(peerId, { addrs: direct, hint })
+  }
+
+  /**
+   * How many direct peers `peer` has, from the freshest of its own last heartbeat and the
+   * bootstrap server's hint; null when neither has been seen.
+   */
+  #directCountOf(peer: string): number | null {
+    const hb = this.#nodes.get(peer)
+    const hint = this.#candidates.get(peer)?.hint ?? null
+    if (hb !== undefined && (hint === null || hb.lastSeen >= hint.at)) return hb.neighbours.length
+    return hint?.directPeers ?? null
+  }
+
+  /**
+   * Who dials whom. When two WebRTC dials cross (each side dialling the other through the relay)
+   * both can hang until they time out, and when both succeed one link has to be closed under the
+   * streams already on it; so for every pair exactly one side dials:
+   * - a node with no direct peer yet dials peers that have some, at once and whatever their IDs
+   *   (that is the join: page open → first direct peer), and those never dial it;
+   * - between two nodes with peers, or two without, the smaller peer ID dials;
+   * - a node alone for ALONE_FALLBACK_MS dials anyone, so nobody stays unconnected.
+   */
+  #mayDial(peer: string, alone: boolean, desperate: boolean): boolean {
+    if (desperate) return true
+    const theirs = this.#directCountOf(peer)
+    const theyHavePeers = theirs !== null && theirs > 0
+    if (alone) return theyHavePeers || this.peerId < peer
+    return theyHavePeers && this.peerId < peer
   }
 
   /** Dial towards the target number of direct peers; runs every second and on every change. */
@@ -455,27 +513,31 @@ export class MeshNode extends EventTarget {
       // here before their first heartbeats have crossed the gossip mesh.
       void this.#refreshCandidates()
     }
-    const self = this.peerId
-    if (direct.size > 0) this.#aloneSince = null
+    const alone = direct.size === 0
+    if (!alone) this.#aloneSince = null
     else this.#aloneSince ??= now
     const desperate = this.#aloneSince !== null && now - this.#aloneSince >= ALONE_FALLBACK_MS
-    // Who dials whom: only the smaller peer ID of a pair. When two WebRTC dials cross (each side
-    // dialling the other through the relay) both can hang until they time out, and when both
-    // succeed one link has to be closed under the streams already on it. A node alone for
-    // ALONE_FALLBACK_MS dials anyone, so nobody stays unconnected.
-    const candidates = [...this.#candidates.entries()]
-      .filter(
-        ([p]) =>
-          !direct.has(p) &&
-          !this.#dialing.has(p) &&
-          this.#backoff.ready(p, now) &&
-          (self < p || desperate),
-      )
-      .map(([p]) => p)
-    // Nearest first when coordinates are known (Vivaldi), else in random order.
+    const candidates = [...this.#candidates.keys()].filter(
+      (p) =>
+        !direct.has(p) &&
+        !this.#dialing.has(p) &&
+        this.#backoff.ready(p, now) &&
+        this.#mayDial(p, alone, desperate),
+    )
+    // Peers with links and room for more first (a newcomer's quickest link), then nearest first
+    // when coordinates are known (Vivaldi), else in random order.
+    const rank = (p: string): number => {
+      const n = this.#directCountOf(p)
+      if (n === null || n === 0) return 1
+      return n < this.#init.maxDirectPeers ? 0 : 2
+    }
     const order = candidates
-      .map((p) => ({ p, key: this.#predictedRtt(p) ?? 1e9 + this.#c.random.next() }))
-      .sort((a, b) => a.key - b.key)
+      .map((p) => ({
+        p,
+        rank: rank(p),
+        key: this.#predictedRtt(p) ?? 1e9 + this.#c.random.next(),
+      }))
+      .sort((a, b) => a.rank - b.rank || a.key - b.key)
     for (const { p } of order) {
       if (wanted <= 0 || !this.#budget.canDial()) break
       wanted--
@@ -489,7 +551,7 @@ export class MeshNode extends EventTarget {
     this.#lastBootstrapAt = this.#c.clock.now()
     try {
       const answer = await this.#c.fetchBootstrap({ signal: AbortSignal.timeout(10_000) })
-      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs)
+      for (const p of answer.peers) this.#addCandidate(p.peerId, p.addrs, p.directPeers)
     } catch {
       // The relay connection's own retry handles an unreachable server.
     } finally {
@@ -569,13 +631,26 @@ export class MeshNode extends EventTarget {
   async #publishHeartbeat(): Promise<void> {
     if (this.#stopped) return
     const now = this.#c.clock.now()
-    // Announcements on address changes come on top of the period; keep them ≤ 2/s.
-    if (now - this.#lastHeartbeatAt < 500) return
+    // Announcements (new address, first or last direct peer, a newcomer subscribing) come on top
+    // of the period; keep them ≤ 2/s, deferring rather than dropping one, since each says
+    // something the others need now.
+    const wait = this.#lastHeartbeatAt + MIN_HEARTBEAT_GAP_MS - now
+    if (wait > 0) {
+      if (!this.#heartbeatDeferred) {
+        this.#heartbeatDeferred = true
+        this.#later(wait, () => {
+          this.#heartbeatDeferred = false
+          void this.#publishHeartbeat()
+        })
+      }
+      return
+    }
     this.#lastHeartbeatAt = now
+    const direct = this.#directConnections()
+    this.#announcedHasPeers = direct.length > 0
     const { libp2p } = this.#c
     const addrs = this.#dialableAddrs()
     this.#announcedAddrs = addrs.join(' ')
-    const direct = this.#directConnections()
     try {
       const bytes = await encodeHeartbeat(
         {

@@ -1,5 +1,5 @@
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
@@ -13,6 +13,13 @@ import type { ServerConfig } from './config'
 import { loadOrCreateKey } from './key-file'
 import type { BootstrapAnswer } from '@/lib/mesh/bootstrap-answer'
 import { HEARTBEAT_TOPIC } from '@/lib/mesh/constants'
+import { HeartbeatValidator } from '@/lib/mesh/heartbeat'
+import { MESH_GOSSIP_SCORE_PARAMS } from '@/lib/mesh/constants'
+import { systemClock } from '@/lib/ports'
+import type { PeerId } from '@libp2p/interface'
+
+/** A direct-peer count older than this (three heartbeat periods) is not handed out. */
+const DIRECT_PEERS_TTL_MS = 15_000
 
 /** What /api/bootstrap hands a node: the relay, recently reserved peers, ICE servers. */
 export type BootstrapInfo = BootstrapAnswer
@@ -36,6 +43,10 @@ export class BootstrapNode {
   readonly #config: ServerConfig
   #node: Libp2p<{ relay: CircuitRelayService }> | null = null
   #startedAt = 0
+  /** Checks the heartbeats the relay forwards, to learn how many direct peers each node has. */
+  readonly #heartbeats = new HeartbeatValidator({ clock: systemClock })
+  /** Direct-peer count per node from its newest valid heartbeat; bounded by the expiry sweep. */
+  readonly #directPeers = new Map<string, { count: number; at: number }>()
 
   constructor(config: ServerConfig) {
     this.#config = config
@@ -68,12 +79,38 @@ export class BootstrapNode {
           // The relay is every tab's first gossip peer, so it must forward heartbeats to tabs that
           // are not yet in its mesh; it validates nothing itself beyond gossipsub's own signature.
           floodPublish: true,
+          // Browsers behind one NAT share an address: see MESH_GOSSIP_SCORE_PARAMS.
+          scoreParams: MESH_GOSSIP_SCORE_PARAMS,
         }),
       },
     })
     node.services.pubsub.subscribe(HEARTBEAT_TOPIC)
+    node.services.pubsub.addEventListener('message', (evt) => {
+      if (evt.detail.topic === HEARTBEAT_TOPIC) void this.#onHeartbeat(evt.detail)
+    })
     this.#node = node as unknown as Libp2p<{ relay: CircuitRelayService }>
     this.#startedAt = Date.now()
+  }
+
+  async #onHeartbeat(message: { data: Uint8Array; type: string; from?: PeerId }): Promise<void> {
+    const from = message.type === 'signed' ? message.from?.toString() : undefined
+    const result = await this.#heartbeats.check(message.data, from)
+    if (!result.ok) return
+    const now = Date.now()
+    this.#directPeers.set(result.heartbeat.peerId, {
+      count: result.heartbeat.neighbours.length,
+      at: now,
+    })
+    if (this.#directPeers.size > this.#config.maxReservations * 2) {
+      for (const [peer, v] of this.#directPeers) {
+        if (now - v.at > DIRECT_PEERS_TTL_MS) this.#directPeers.delete(peer)
+      }
+    }
+  }
+
+  #directPeerCount(peer: string): number | null {
+    const v = this.#directPeers.get(peer)
+    return v === undefined || Date.now() - v.at > DIRECT_PEERS_TTL_MS ? null : v.count
   }
 
   /** Stop the node and close every connection. */
@@ -120,15 +157,25 @@ export class BootstrapNode {
       // A reservation outlives its holder's connection (it expires by time); hand out only peers
       // that are connected right now, or a newcomer spends its first dials on closed tabs.
       .filter(([peer]) => peer.toString() !== exclude && node.getConnections(peer).length > 0)
-      .sort((a, b) => b[1].expiry.getTime() - a[1].expiry.getTime())
+      .map(([peer, r]) => ({
+        peer,
+        expiry: r.expiry.getTime(),
+        direct: this.#directPeerCount(peer.toString()),
+      }))
+      // Peers that already have direct links first (a newcomer dials them at once, and they take
+      // it), then the newest reservations.
+      .sort(
+        (a, b) => Number((b.direct ?? 0) > 0) - Number((a.direct ?? 0) > 0) || b.expiry - a.expiry,
+      )
       .slice(0, this.#config.bootstrapPeers)
     return {
       iceServers: this.#config.iceServers,
       relayPeerId: node.peerId.toString(),
       relayAddrs: relayAddrs.map((a) => a.toString()),
-      peers: reservations.map(([peer]) => ({
+      peers: reservations.map(({ peer, direct }) => ({
         peerId: peer.toString(),
         addrs: relayAddrs.map((a) => `${a.toString()}/p2p-circuit/webrtc/p2p/${peer.toString()}`),
+        directPeers: direct,
       })),
     }
   }

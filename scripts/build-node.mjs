@@ -1,0 +1,44 @@
+// Bundles the tab's node (lib/client/boot-entry.ts) into public/node/boot.js, a script of its own
+// that the root layout loads `async` in <head>, with its early helper (early-entry.ts → early.js). It starts the node as soon as it has downloaded,
+// in parallel with the site's own chunks and before React hydrates, instead of after them as a
+// dynamic import of the app bundle would (docs/architecture.md, "Boot order").
+// `--watch` rebuilds on change (the dev server uses it).
+import * as esbuild from 'esbuild'
+import { readFileSync } from 'node:fs'
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+
+/** @type {import('esbuild').BuildOptions} */
+export const options = {
+  entryPoints: {
+    boot: 'lib/client/boot-entry.ts',
+    early: 'lib/client/early-entry.ts',
+  },
+  outdir: 'public/node',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  tsconfig: 'tsconfig.json',
+  define: {
+    'process.env.NEXT_PUBLIC_APP_VERSION': JSON.stringify(pkg.version),
+    'process.env.NODE_ENV': '"production"',
+  },
+  logLevel: 'warning',
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--watch')) {
+    const ctx = await esbuild.context(options)
+    await ctx.watch()
+  } else {
+    const r = await esbuild.build({ ...options, metafile: true })
+    for (const [file, out] of Object.entries(r.metafile.outputs)) {
+      if (file.endsWith('.js'))
+        console.log(`node bundle: ${file}, ${(out.bytes / 1024).toFixed(0)} KiB`)
+    }
+  }
+}
