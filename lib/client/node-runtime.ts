@@ -85,11 +85,18 @@ async function boot(): Promise<MeshNode> {
   const publish = (): void => {
     if (scheduled) return
     scheduled = true
-    // At most 4 store updates a second, however busy the node is: each one re-renders the page.
-    setTimeout(() => {
-      scheduled = false
-      meshStore.update(toSnapshot(node.state(), startedAt))
-    }, 250)
+    // Each store update re-renders the page, and with a dozen peers something changes several
+    // times a second (heartbeats, RTTs). While joining, the user watches every step: at most 4
+    // updates a second; once joined, one a second is live enough and keeps an idle tab cheap
+    // (with 15 tabs on a 2-core machine, 4/s cost a third of the machine: docs/performance.md).
+    const joined = node.state().firstDirectAt !== null
+    setTimeout(
+      () => {
+        scheduled = false
+        meshStore.update(toSnapshot(node.state(), startedAt))
+      },
+      joined ? 1_000 : 250,
+    )
   }
   node.addEventListener('change', () => {
     const st = node.state()

@@ -97,3 +97,12 @@ export const HEARTBEAT_MAX_COORDINATE_ERROR = 1.5
  * Sybil resistance is the job of certified identities (TrustChain), not of source addresses.
  */
 export const MESH_GOSSIP_SCORE_PARAMS = { IPColocationFactorWeight: 0 }
+
+/**
+ * Gossipsub mesh degree for the heartbeat topic: D = 4 (3…8) instead of 6 (4…12), gossip to 3
+ * peers outside the mesh instead of 6. A tab keeps about 4–8 direct links, so the default degree
+ * made every link a mesh link and every heartbeat arrive up to a dozen times; each copy costs a
+ * send, a receive and a duplicate check on a machine that also has to run the tab's jobs. Four
+ * mesh links still give every heartbeat several independent paths (docs/heartbeat.md).
+ */
+export const MESH_GOSSIP_DEGREE = { D: 4, Dlo: 3, Dhi: 8, Dscore: 2, Dout: 1, Dlazy: 3 }

@@ -125,3 +125,14 @@ export class InvalidBootstrapAnswerError extends MeshError {
     super(`The bootstrap answer's ${field} is invalid: ${reason}.`)
   }
 }
+
+/** An RTT probe got no answer: timed out, its stream closed, or one was already in flight. */
+export class RttProbeError extends MeshError {
+  override readonly name = 'RttProbeError'
+  readonly code = 'ERR_RTT_PROBE'
+
+  /** @param reason - what went wrong */
+  constructor(readonly reason: string) {
+    super(`RTT probe failed: ${reason}.`)
+  }
+}

@@ -11,7 +11,7 @@ import { webTransport } from '@libp2p/webtransport'
 import { createLibp2p } from 'libp2p'
 import { systemClock } from '../ports'
 import type { BootstrapAnswer } from './bootstrap-answer'
-import { MESH_GOSSIP_SCORE_PARAMS } from './constants'
+import { MESH_GOSSIP_DEGREE, MESH_GOSSIP_SCORE_PARAMS } from './constants'
 import { MeshNode, type MeshNodeInit, type MeshServices } from './node'
 
 /** Options for {@link createMeshLibp2p}. */
@@ -72,6 +72,8 @@ export async function createMeshLibp2p(init: MeshLibp2pInit): Promise<Libp2p<Mes
         // of an idle tab. Heartbeats are ≤ 4 KiB, so this turns it off for them.
         idontwantMinDataSize: 8 * 1024,
         scoreParams: MESH_GOSSIP_SCORE_PARAMS,
+        ...MESH_GOSSIP_DEGREE,
+        floodPublish: false,
       }),
     },
   })

@@ -10,6 +10,7 @@ import { encodeHeartbeat, HeartbeatSequencer, HeartbeatValidator } from './heart
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TOPIC } from './constants'
 import { connectionTransport } from './transport'
 import type { CapabilitySummary, ConnectionInfo, Coordinate, NodeInfo } from './types'
+import { RttProber, handleRtt } from './rtt'
 import { VivaldiClient } from './vivaldi'
 
 /** The libp2p services a mesh node needs. */
@@ -126,6 +127,7 @@ export class MeshNode extends EventTarget {
   /** Peers being dialled, with when the dial started. */
   readonly #dialing = new Map<string, number>()
   readonly #rtt = new Map<string, number>()
+  readonly #rtts = new RttProber()
   readonly #timers: ReturnType<typeof setInterval>[] = []
   readonly #timeouts = new Set<ReturnType<typeof setTimeout>>()
   #relayAddrs: Multiaddr[] = []
@@ -195,6 +197,7 @@ export class MeshNode extends EventTarget {
   /** Start: subscribe, listen for connections, reach the relay, start the periodic work. */
   async start(): Promise<void> {
     const { libp2p } = this.#c
+    await handleRtt(libp2p)
     const pubsub = libp2p.services.pubsub
     pubsub.topicValidators.set(HEARTBEAT_TOPIC, (_peer, message) => this.#onHeartbeat(message))
     pubsub.subscribe(HEARTBEAT_TOPIC)
@@ -349,7 +352,7 @@ export class MeshNode extends EventTarget {
       // stay free and traffic never takes the slow path, but not at once: the other side may
       // still be finishing the signalling exchange on it, and closing under it aborts the dial.
       this.#later(RELAYED_CLOSE_DELAY_MS, () => this.#closeRelayed(connection.remotePeer))
-      void this.#pingOne(connection.remotePeer)
+      void this.#pingOne(connection)
       this.#announceIfPeersChanged()
     } else if (peer === this.#relayPeerId) {
       this.#relayError = null
@@ -407,6 +410,7 @@ export class MeshNode extends EventTarget {
   }
 
   #onConnectionClose(connection: Connection): void {
+    this.#rtts.forget(connection.id)
     this.#announceIfPeersChanged()
     const peer = connection.remotePeer.toString()
     if (peer === this.#relayPeerId && !this.#relayConnected()) {
@@ -524,12 +528,13 @@ export class MeshNode extends EventTarget {
         this.#backoff.ready(p, now) &&
         this.#mayDial(p, alone, desperate),
     )
-    // Peers with links and room for more first (a newcomer's quickest link), then nearest first
-    // when coordinates are known (Vivaldi), else in random order.
+    // Peers with links and the most room first (a newcomer's quickest link, and links spread
+    // evenly instead of piling onto the oldest tabs), then nearest first when coordinates are
+    // known (Vivaldi), else in random order.
     const rank = (p: string): number => {
       const n = this.#directCountOf(p)
-      if (n === null || n === 0) return 1
-      return n < this.#init.maxDirectPeers ? 0 : 2
+      if (n === null || n === 0) return this.#init.maxDirectPeers
+      return n < this.#init.maxDirectPeers ? n : this.#init.maxDirectPeers + 1
     }
     const order = candidates
       .map((p) => ({
@@ -608,21 +613,19 @@ export class MeshNode extends EventTarget {
   // --- RTT and coordinates -----------------------------------------------------------------
 
   async #pingAll(): Promise<void> {
-    await Promise.all(this.#directConnections().map((c) => this.#pingOne(c.remotePeer)))
+    await Promise.all(this.#directConnections().map((c) => this.#pingOne(c)))
   }
 
-  async #pingOne(peer: PeerId): Promise<void> {
+  async #pingOne(connection: Connection): Promise<void> {
     try {
-      const rtt = await this.#c.libp2p.services.ping.ping(peer, {
-        signal: AbortSignal.timeout(5_000),
-      })
-      const id = peer.toString()
+      const rtt = await this.#rtts.probe(connection)
+      const id = connection.remotePeer.toString()
       this.#rtt.set(id, rtt)
       const remote = this.#nodes.get(id)?.coordinate
       if (remote != null) this.#vivaldi.update(id, remote, rtt)
       this.#changed()
     } catch {
-      // A lost ping is normal on a closing link; the next round measures again.
+      // A lost probe is normal on a closing link; the next round measures again.
     }
   }
 
