@@ -5,9 +5,11 @@
  *    after another at a steady pace, then — on a fresh server — all at once. Each tab's
  *    `window.hypermesh.joinMs` is measured in the page: page time origin → first direct WebRTC peer.
  * 2. Throughput: 32 MiB over one libp2p stream between two tabs with a direct WebRTC connection
- *    (`hypermeshBench.stream`), against a raw RTCDataChannel between two RTCPeerConnections in one
- *    page (the baseline of §10) and a raw RTCDataChannel between the same two tabs, interleaved
- *    run by run in the same browser.
+ *    (`hypermeshBench.stream`), against a raw RTCDataChannel between the same two tabs (the
+ *    baseline of §10: same processes, same ICE path, only the libp2p layer differs) and, for
+ *    reference, a raw RTCDataChannel between two RTCPeerConnections in one page (both ends in one
+ *    renderer process, a path no link between two tabs can take), interleaved run by run in the
+ *    same browser.
  *
  * Every phase gets its own server: the relay keeps a closed tab's reservation until it expires and
  * hands it out to newcomers as a dial candidate, which would tax the next phase with dead peers.
@@ -399,10 +401,10 @@ export interface ThroughputResult {
   rawHighBytes: number
   rawLowBytes: number
   variants: ThroughputVariant[]
-  /** Median libp2p ÷ median raw-in-one-page: the §10 figure. */
+  /** Median libp2p ÷ median raw between the same two tabs: the §10 figure. */
   ratio: number
-  /** Median libp2p ÷ median raw between the same two tabs. */
-  ratioSameTabs: number | null
+  /** libp2p ÷ raw in one page: for reference, not the goal (see the file comment). */
+  ratioOnePage: number | null
   goal: { ratio: number; pass: boolean; margin: number }
   /** Transports between the two tabs before the first and after the last transfer. */
   linkBefore: string
@@ -630,7 +632,10 @@ async function runThroughput(
         : `throughput: link A↔B settled ${settledMs} ms after it appeared (one WebRTC connection each way, RTT measured, no new connections for ${LINK_STABLE_MS} ms)`,
     )
 
-    progress(label, 'throughput: raw channel in one page (baseline) and between A and B')
+    progress(
+      label,
+      'throughput: raw channel between A and B (baseline) and in one page (reference)',
+    )
     const solo = await open('/api/health')
     await solo.evaluate(RAW_LIB)
     await withTimeout(solo.evaluate('window.__rawBench.local()'), 30_000, 'raw one-page setup')
@@ -658,12 +663,12 @@ async function runThroughput(
       },
       {
         id: 'raw-page',
-        label: 'raw RTCDataChannel, one page (baseline)',
+        label: 'raw RTCDataChannel, one page (reference)',
         go: () => inPage(solo, rawCall),
       },
       {
         id: 'raw-tabs',
-        label: 'raw RTCDataChannel A→B',
+        label: 'raw RTCDataChannel A→B (baseline)',
         go: () => inPage(a, rawCall),
       },
     ]
@@ -728,7 +733,8 @@ async function runThroughput(
       }
     })
     const med = (id: ThroughputVariant['id']): number => out.find((v) => v.id === id)!.mbps.median
-    const ratio = med('libp2p') / med('raw-page')
+    // The goal compares like with like: the same two tabs, the same path, with and without libp2p.
+    const ratio = med('libp2p') / med('raw-tabs')
     return {
       bytes: opts.bytes,
       runs: opts.runs,
@@ -737,7 +743,7 @@ async function runThroughput(
       rawLowBytes: opts.low,
       variants: out,
       ratio: round(ratio, 3),
-      ratioSameTabs: round(med('libp2p') / med('raw-tabs'), 3),
+      ratioOnePage: round(med('libp2p') / med('raw-page'), 3),
       goal: {
         ratio: THROUGHPUT_GOAL_RATIO,
         pass: ratio >= THROUGHPUT_GOAL_RATIO,
@@ -981,7 +987,7 @@ function report(
       headers: ['ratio of medians', 'value', 'goal'],
       rows: [
         [
-          'libp2p ÷ raw one page (baseline)',
+          'libp2p ÷ raw A→B, same two tabs (baseline)',
           t.ratio,
           Number.isNaN(t.ratio)
             ? 'MISS (no figure: every transfer of a variant failed)'
@@ -989,7 +995,7 @@ function report(
               ? `pass (+${t.goal.margin})`
               : `MISS by ${round(-t.goal.margin, 3)}`,
         ],
-        ['libp2p ÷ raw same two tabs', t.ratioSameTabs ?? 'n/a', ''],
+        ['libp2p ÷ raw in one page (reference)', t.ratioOnePage ?? 'n/a', ''],
       ],
     })
     notes.push(
