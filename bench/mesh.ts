@@ -742,12 +742,12 @@ async function runThroughput(
       rawHighBytes: opts.high,
       rawLowBytes: opts.low,
       variants: out,
-      ratio: round(ratio, 3),
+      ratio: round(ratio, 4),
       ratioOnePage: round(med('libp2p') / med('raw-page'), 3),
       goal: {
         ratio: THROUGHPUT_GOAL_RATIO,
         pass: ratio >= THROUGHPUT_GOAL_RATIO,
-        margin: round(ratio - THROUGHPUT_GOAL_RATIO, 3),
+        margin: round(ratio - THROUGHPUT_GOAL_RATIO, 4),
       },
       linkBefore,
       linkAfter,
@@ -988,14 +988,14 @@ function report(
       rows: [
         [
           'libp2p ÷ raw A→B, same two tabs (baseline)',
-          t.ratio,
+          t.ratio.toFixed(3),
           Number.isNaN(t.ratio)
             ? 'MISS (no figure: every transfer of a variant failed)'
             : t.goal.pass
-              ? `pass (+${t.goal.margin})`
-              : `MISS by ${round(-t.goal.margin, 3)}`,
+              ? `pass (+${t.goal.margin.toFixed(3)})`
+              : `MISS by ${Math.max(-t.goal.margin, 0.001).toFixed(3)}`,
         ],
-        ['libp2p ÷ raw in one page (reference)', t.ratioOnePage ?? 'n/a', ''],
+        ['libp2p ÷ raw in one page (reference)', t.ratioOnePage?.toFixed(3) ?? 'n/a', ''],
       ],
     })
     notes.push(
