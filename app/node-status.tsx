@@ -1,6 +1,7 @@
 'use client'
 import { useEffect, useState } from 'react'
 import { useMeshSnapshot } from '@/lib/client/use-mesh'
+import { formatRtt } from '@/lib/client/format'
 import type { MeshStatus } from '@/lib/client/types'
 import type { ConnectionInfo } from '@/lib/mesh/types'
 import { StatusDot } from './status-dot'
@@ -116,7 +117,7 @@ export function NodeStatus(): React.ReactNode {
                   <td className={c.transport === 'webrtc' ? 'text-emerald-300' : 'text-slate-400'}>
                     {TRANSPORT_LABEL[c.transport]}
                   </td>
-                  <td className="tabular-nums">{c.rttMs === null ? '—' : `${c.rttMs} ms`}</td>
+                  <td className="tabular-nums">{c.rttMs === null ? '—' : formatRtt(c.rttMs)}</td>
                   <td className="tabular-nums text-slate-400">
                     {Math.max(0, Math.round((now - c.openedAt) / 1000))} s
                   </td>

@@ -4,6 +4,7 @@ import { forceCollide } from 'd3-force-3d'
 import type ForceGraph from 'force-graph'
 import type { LinkObject, NodeObject } from 'force-graph'
 import { MAP_UPDATE_INTERVAL_MS } from '@/lib/client/map-constants'
+import { formatRtt } from '@/lib/client/format'
 import {
   rttColor,
   shortPeerId,
@@ -562,11 +563,6 @@ function formatAgo(ms: number): string {
   if (s < 1) return 'just now'
   if (s < 60) return `${s} s ago`
   return `${Math.floor(s / 60)} min ${s % 60} s ago`
-}
-
-function formatRtt(rttMs: number | null): string {
-  if (rttMs === null) return 'unknown'
-  return rttMs < 10 ? `${rttMs.toFixed(1)} ms` : `${Math.round(rttMs)} ms`
 }
 
 /** The side panel for the clicked node. */

@@ -692,7 +692,12 @@ export class MeshNode extends EventTarget {
     const result = await this.#validator.check(message.data, from)
     if (!result.ok) {
       this.#changed()
-      return TopicValidatorResult.Reject
+      // An older heartbeat arriving after a newer one (two paths through the mesh) or late is
+      // dropped without blame: Ignore, not Reject, which would cost an honest forwarder its
+      // gossipsub score. Everything else is the sender's doing.
+      return result.reason === 'replay' || result.reason === 'stale'
+        ? TopicValidatorResult.Ignore
+        : TopicValidatorResult.Reject
     }
     const hb = result.heartbeat
     if (hb.peerId !== this.peerId) {
