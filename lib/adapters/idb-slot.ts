@@ -53,16 +53,14 @@ export async function readSlotKey(slot: number): Promise<Uint8Array | undefined>
 }
 
 /**
- * Store a new key for the slot unless one is there already, and return the one that is kept:
- * `add`, not `put`, so if another context raced us to create it, theirs wins.
+ * Store the slot's first key. `add`, not `put`: a key already there is never overwritten (the
+ * slot's Web Lock makes its holder the only writer, so that would be a bug elsewhere, and the
+ * write then fails rather than replace an identity).
  */
-export async function addSlotKey(slot: number, key: Uint8Array): Promise<Uint8Array> {
+export async function addSlotKey(slot: number, key: Uint8Array): Promise<void> {
   const db = await openSlotDb(slot)
   try {
     await db.add('identity', key, 'privateKey')
-    return key
-  } catch {
-    return new Uint8Array((await db.get('identity', 'privateKey')) as Uint8Array)
   } finally {
     db.close()
   }

@@ -8,6 +8,7 @@
 import { claimSlot, readSlotKey } from '@/lib/adapters/idb-slot'
 import { nodeStarted } from './boot-state'
 import { offerEarlyStart } from './early-start'
+import { fetchBootstrapJson } from './bootstrap-fetch'
 
 // Too late: the node's bundle ran first and does all three itself.
 if (!nodeStarted()) {
@@ -15,9 +16,6 @@ if (!nodeStarted()) {
   offerEarlyStart({
     slot,
     key: slot.then(readSlotKey),
-    bootstrap: fetch('/api/bootstrap', { cache: 'no-store' }).then(async (res) => {
-      if (!res.ok) throw new Error(`bootstrap answered ${res.status}`)
-      return (await res.json()) as unknown
-    }),
+    bootstrap: fetchBootstrapJson(null, { signal: AbortSignal.timeout(10_000) }),
   })
 }

@@ -5,6 +5,7 @@ import type { MeshNode, MeshNodeState } from '@/lib/mesh/node'
 import { meshStore } from './store'
 import { NODE_KEY, tabGlobal } from './boot-state'
 import { takeEarlyStart } from './early-start'
+import { fetchBootstrapJson } from './bootstrap-fetch'
 import type { MeshSnapshot, MeshStatus } from './types'
 import { exposeTestApi } from './test-api'
 import { exposeBenchApi } from './bench-api'
@@ -32,13 +33,7 @@ async function fetchBootstrap(
   peerId: string | null,
   options?: { signal?: AbortSignal },
 ): Promise<BootstrapAnswer> {
-  const query = peerId === null ? '' : `?peer=${encodeURIComponent(peerId)}`
-  const res = await fetch(`/api/bootstrap${query}`, {
-    cache: 'no-store',
-    signal: options?.signal,
-  })
-  if (!res.ok) throw new Error(`bootstrap answered ${res.status}`)
-  return parseBootstrapAnswer(await res.json())
+  return parseBootstrapAnswer(await fetchBootstrapJson(peerId, options))
 }
 
 async function boot(): Promise<MeshNode> {
