@@ -58,7 +58,7 @@ export default tseslint.config(
   },
   {
     // Pure cores never import adapters (STYLE.md dependency direction).
-    files: ['lib/mesh/**/*.ts'],
+    files: ['lib/mesh/**/*.ts', 'lib/trustchain/**/*.ts'],
     ignores: ['lib/mesh/libp2p-config.ts'],
     rules: {
       'no-restricted-imports': [

@@ -9,6 +9,9 @@ import { readFile } from 'node:fs/promises'
 import { BootstrapNode } from '../lib/server/bootstrap'
 import { readServerConfig } from '../lib/server/config'
 import { registerServices } from '../lib/server/registry'
+import { TrustchainService } from '../lib/server/trustchain/service'
+import { handleTrustchainRequest } from '../lib/server/trustchain/http'
+import { systemClock } from '../lib/ports'
 
 async function main(): Promise<void> {
   const dev = process.argv.includes('--dev')
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
 
   const bootstrap = new BootstrapNode(config)
   await bootstrap.start()
+  const trustchain = await TrustchainService.open(config, systemClock)
   registerServices({ config, bootstrap, startedAt: Date.now(), version: pkg.version })
 
   if (dev) {
@@ -33,13 +37,22 @@ async function main(): Promise<void> {
   await app.prepare()
   const handle = app.getRequestHandler()
   const server = createServer((req, res) => {
-    void handle(req, res)
+    // TrustChain's API and log tiles are served here, not through Next.js: issuance is a hot path.
+    handleTrustchainRequest(req, res, trustchain, req.socket.remoteAddress ?? 'unknown')
+      .then((handled) => {
+        if (!handled) void handle(req, res)
+      })
+      .catch((err: unknown) => {
+        console.error('request failed:', err)
+        res.destroy()
+      })
   })
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve))
 
   const health = bootstrap.health()
   console.log(`HyperMesh ${pkg.version} on http://localhost:${config.port}`)
   console.log(`bootstrap relay ${health.peerId}`)
+  console.log(`trustchain log ${trustchain.origin} (size ${trustchain.sequencer.head().size})`)
   for (const addr of health.listen) console.log(`  listening ${addr}`)
 
   let stopping = false
@@ -49,7 +62,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: stopping`)
     server.close()
     server.closeAllConnections()
-    void bootstrap.stop().finally(() => process.exit(0))
+    void Promise.allSettled([bootstrap.stop(), trustchain.close()]).finally(() => process.exit(0))
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))

@@ -13,10 +13,25 @@ export const options = {
   entryPoints: {
     boot: 'lib/client/boot-entry.ts',
     early: 'lib/client/early-entry.ts',
+    trustchain: 'lib/client/trustchain-runtime.ts',
   },
   outdir: 'public/node',
   bundle: true,
   format: 'esm',
+  // The TrustChain client (certificate parsing and checks) is a bundle of its own, loaded once the
+  // node runs: it is not needed to join. Code splitting would do that too, but it also splits the
+  // boot script into chunks that load one after another, which costs the join a round trip.
+  plugins: [
+    {
+      name: 'trustchain-runtime-apart',
+      setup(build) {
+        build.onResolve({ filter: /\/trustchain-runtime$/ }, () => ({
+          path: './trustchain.js',
+          external: true,
+        }))
+      },
+    },
+  ],
   platform: 'browser',
   target: 'es2022',
   minify: true,

@@ -65,3 +65,25 @@ export async function addSlotKey(slot: number, key: Uint8Array): Promise<void> {
     db.close()
   }
 }
+
+/** A value kept beside the slot's key (its certificate, the newest log checkpoint it has seen). */
+export async function readSlotValue<T>(slot: number, key: string): Promise<T | undefined> {
+  const db = await openSlotDb(slot)
+  try {
+    return (await db.get('identity', key)) as T | undefined
+  } finally {
+    db.close()
+  }
+}
+
+/** Store a value beside the slot's key (never under the key's own name). */
+export async function putSlotValue(slot: number, key: string, value: unknown): Promise<void> {
+  if (key === 'privateKey')
+    throw new Error('putSlotValue: the identity key is written by addSlotKey only')
+  const db = await openSlotDb(slot)
+  try {
+    await db.put('identity', value, key)
+  } finally {
+    db.close()
+  }
+}

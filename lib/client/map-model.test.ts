@@ -44,7 +44,14 @@ function node(peerId: string, init: Partial<NodeInfo> = {}): NodeInfo {
 }
 
 function conn(peerId: string, rttMs: number | null): ConnectionInfo {
-  return { peerId, transport: 'webrtc', rttMs, openedAt: NOW - 1000, direction: 'outbound' }
+  return {
+    id: `c-${peerId}`,
+    peerId,
+    transport: 'webrtc',
+    rttMs,
+    openedAt: NOW - 1000,
+    direction: 'outbound',
+  }
 }
 
 function snapshot(patch: Partial<MeshSnapshot>): MeshSnapshot {

@@ -9,6 +9,9 @@ import { fetchBootstrapJson } from './bootstrap-fetch'
 import type { MeshSnapshot, MeshStatus } from './types'
 import { exposeTestApi } from './test-api'
 import { exposeBenchApi } from './bench-api'
+import { TrustchainGuard } from '@/lib/trustchain/guard'
+import { connectionTransport } from '@/lib/mesh/transport'
+import type { TabTrustchain } from './trustchain-runtime'
 
 const tab = tabGlobal as { [NODE_KEY]?: Promise<MeshNode> | null }
 
@@ -88,11 +91,72 @@ async function boot(): Promise<MeshNode> {
     setTimeout(
       () => {
         scheduled = false
-        meshStore.update(toSnapshot(node.state(), startedAt))
+        refreshTrust()
+        meshStore.update({ ...toSnapshot(node.state(), startedAt), ...trustState })
       },
       joined ? 1_000 : 250,
     )
   }
+  // TrustChain (DESIGN.md §3): every direct link passes the certificate handshake. The guard is
+  // registered before the node dials anyone; the client that checks certificates loads on the side.
+  let trust: Promise<TabTrustchain> | null = null
+  const trustchain = (): Promise<TabTrustchain> =>
+    (trust ??= import('./trustchain-runtime').then((m) => {
+      const t = m.createTabTrustchain(slot, privateKey)
+      t.client.addEventListener('change', publish)
+      return t
+    }))
+  const guard = new TrustchainGuard(
+    {},
+    {
+      libp2p: node.libp2p,
+      localHello: async ({ signal }) => (await trustchain()).hello({ signal }),
+      verify: async (peerId, hello) => (await trustchain()).verifyHello(peerId, hello),
+      guards: (c) => connectionTransport(c) === 'webrtc',
+    },
+  )
+  guard.addEventListener('change', publish)
+  await guard.start()
+  // Get the certificate soon even before the first direct link asks for it, but after the join.
+  setTimeout(() => {
+    void trustchain().then((t) => t.client.start().catch(() => undefined))
+  }, 1_500)
+  let trustState: Partial<MeshSnapshot> = {}
+  const refreshTrust = (): void => {
+    const verdicts: MeshSnapshot['verdicts'] = {}
+    for (const v of guard.verdicts()) {
+      verdicts[v.connectionId] = { state: v.state, reason: v.reason, logIndex: v.logIndex }
+    }
+    const client = trust === null ? null : trustClient
+    const held = client?.certificate() ?? null
+    trustState = {
+      verdicts,
+      refusals: guard.refusals().map((r) => ({
+        peerId: r.peerId,
+        at: r.at,
+        state: r.state,
+        reason: r.reason,
+        logIndex: r.logIndex,
+      })),
+      certificate:
+        held === null
+          ? null
+          : {
+              pem: held.pem,
+              serial: held.serial,
+              logIndex: held.logIndex,
+              notBefore: held.notBefore,
+              notAfter: held.notAfter,
+            },
+      trustProblem: client?.problem ?? null,
+      checkpointSize: client?.newestCheckpoint()?.size ?? null,
+    }
+  }
+  let trustClient: TabTrustchain['client'] | null = null
+  void trustchain().then((t) => {
+    trustClient = t.client
+  })
+
   node.addEventListener('change', () => {
     const st = node.state()
     if (st.relayConnected && performance.getEntriesByName('hypermesh:relay').length === 0) {

@@ -19,6 +19,11 @@ export const INITIAL_SNAPSHOT: MeshSnapshot = {
   dials: { attempts: 0, succeeded: 0, failed: 0, medianMs: null, recentFailures: [] },
   startedAt: 0,
   joinMs: null,
+  certificate: null,
+  verdicts: {},
+  refusals: [],
+  trustProblem: null,
+  checkpointSize: null,
 }
 
 /**

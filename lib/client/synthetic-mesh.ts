@@ -120,6 +120,7 @@ export function syntheticSnapshot(n: number, seed: number): MeshSnapshot {
   const connections: ConnectionInfo[] = [...adjacency[0]!]
     .sort((a, b) => a - b)
     .map((j, k) => ({
+      id: `synthetic-${k}`,
       peerId: ids[j]!,
       transport: 'webrtc',
       rttMs: measured(0, j),
@@ -143,6 +144,11 @@ export function syntheticSnapshot(n: number, seed: number): MeshSnapshot {
     connectionsCreated: connections.length,
     startedAt: now - 120_000,
     joinMs: null,
+    certificate: null,
+    verdicts: {},
+    refusals: [],
+    trustProblem: null,
+    checkpointSize: null,
   }
 }
 

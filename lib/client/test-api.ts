@@ -1,5 +1,5 @@
 import { meshStore } from './store'
-import type { MeshSnapshot } from './types'
+import type { MeshSnapshot, VerdictView } from './types'
 
 /** The read-only state on `window.hypermesh`, for e2e tests and curious users. */
 export interface HypermeshTestApi {
@@ -7,7 +7,19 @@ export interface HypermeshTestApi {
   slot: number | null
   status: MeshSnapshot['status']
   relayConnected: boolean
-  connections: { peerId: string; transport: string; rttMs: number | null }[]
+  connections: {
+    peerId: string
+    transport: string
+    rttMs: number | null
+    /** TrustChain handshake passed both ways (direct WebRTC links only; others are false). */
+    verified: boolean
+    /** Handshake state and, when refused, why. */
+    trust: VerdictView | null
+  }[]
+  /** This node's certificate (PEM) and its index in the transparency log. */
+  certificate: { pem: string; logIndex: number } | null
+  /** Refused TrustChain handshakes, newest last. */
+  refusals: MeshSnapshot['refusals']
   nodes: { peerId: string; lastSeen: number; coordinate: number[] | null }[]
   coordinate: { vec: number[]; height: number; error: number } | null
   heartbeats: MeshSnapshot['heartbeats']
@@ -26,7 +38,12 @@ function view(s: MeshSnapshot): HypermeshTestApi {
       peerId: c.peerId,
       transport: c.transport,
       rttMs: c.rttMs,
+      verified: s.verdicts[c.id]?.state === 'verified',
+      trust: s.verdicts[c.id] ?? null,
     })),
+    certificate:
+      s.certificate === null ? null : { pem: s.certificate.pem, logIndex: s.certificate.logIndex },
+    refusals: s.refusals,
     nodes: s.nodes.map((n) => ({
       peerId: n.peerId,
       lastSeen: n.lastSeen,

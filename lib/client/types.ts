@@ -33,4 +33,31 @@ export interface MeshSnapshot {
   dials: DialStats
   /** Page start → first direct WebRTC peer, ms; null until then. */
   joinMs: number | null
+  /** This node's TrustChain certificate, once it has one. */
+  certificate: CertificateView | null
+  /** TrustChain handshake outcome per open direct connection, by connection ID. */
+  verdicts: Record<string, VerdictView>
+  /** The last refused handshakes (ours or the peer's), newest last. */
+  refusals: (VerdictView & { peerId: string; at: number })[]
+  /** Why the certificate could not be obtained, if it could not. */
+  trustProblem: string | null
+  /** Size of the newest log checkpoint this node has seen and checked. */
+  checkpointSize: number | null
+}
+
+/** This node's certificate, as the home page shows it. */
+export interface CertificateView {
+  pem: string
+  serial: string
+  logIndex: number
+  notBefore: number
+  notAfter: number
+}
+
+/** The TrustChain handshake outcome on one connection. */
+export interface VerdictView {
+  state: 'pending' | 'verified' | 'refused' | 'refused-by-peer'
+  /** Why it was refused: the failed check and a sentence. */
+  reason: { name: string; code: string; message: string; check?: string } | null
+  logIndex: number | null
 }

@@ -326,6 +326,7 @@ export class MeshNode extends EventTarget {
       .getConnections()
       .filter((c) => c.status === 'open')
       .map((c) => ({
+        id: c.id,
         peerId: c.remotePeer.toString(),
         transport: connectionTransport(c),
         rttMs: this.#rtt.get(c.remotePeer.toString()) ?? null,

@@ -17,6 +17,8 @@ export interface Coordinate {
 
 /** A peer this node is connected to. */
 export interface ConnectionInfo {
+  /** libp2p connection ID (unique within this node). */
+  id: string
   peerId: string
   transport: Transport
   rttMs: number | null

@@ -24,6 +24,25 @@ export interface ServerConfig {
   iceServers: string[]
   /** Run `next dev` instead of the production build. */
   dev: boolean
+  /** PostgreSQL for the TrustChain log (`DATABASE_URL`); null = node:sqlite in DATA_DIR. */
+  databaseUrl: string | null
+  trustchain: TrustchainConfig
+}
+
+/** TrustChain settings (README "Configuration", docs/trustchain.md). */
+export interface TrustchainConfig {
+  /** Certificate lifetime, hours. `CERT_VALIDITY_HOURS`, default 24. */
+  validityHours: number
+  /** Leading zero bits of the issuance stamp. `HASHCASH_BITS`, default 14 (≈ 50 ms in a browser). */
+  hashcashBits: number
+  /** Issuance and revocation requests per minute per client address. `ISSUE_RATE_PER_MINUTE`, default 30. */
+  issuePerMinute: number
+  /** …and at once after a quiet period. `ISSUE_BURST`, default 20. */
+  issueBurst: number
+  /** Checkpoint origin (the log's name). `LOG_ORIGIN`, default `hypermesh/trustchain/<key hash>`. */
+  origin: string | null
+  /** Operator key allowed to revoke any certificate: base64 raw Ed25519 public key. `TRUSTCHAIN_ADMIN_KEY`. */
+  adminKey: Uint8Array | null
 }
 
 function intFrom(
@@ -69,5 +88,30 @@ export function readServerConfig(
       .filter((s) => s !== ''),
     bootstrapPeers: intFrom('BOOTSTRAP_PEERS', env.BOOTSTRAP_PEERS, 8, 0, 64),
     dev,
+    databaseUrl:
+      env.DATABASE_URL === undefined || env.DATABASE_URL === '' ? null : env.DATABASE_URL,
+    trustchain: {
+      validityHours: intFrom('CERT_VALIDITY_HOURS', env.CERT_VALIDITY_HOURS, 24, 1, 24 * 365),
+      hashcashBits: intFrom('HASHCASH_BITS', env.HASHCASH_BITS, 14, 0, 32),
+      issuePerMinute: intFrom(
+        'ISSUE_RATE_PER_MINUTE',
+        env.ISSUE_RATE_PER_MINUTE,
+        30,
+        1,
+        10_000_000,
+      ),
+      issueBurst: intFrom('ISSUE_BURST', env.ISSUE_BURST, 20, 1, 10_000_000),
+      origin: env.LOG_ORIGIN === undefined || env.LOG_ORIGIN === '' ? null : env.LOG_ORIGIN,
+      adminKey: adminKeyFrom(env.TRUSTCHAIN_ADMIN_KEY),
+    },
   }
+}
+
+function adminKeyFrom(value: string | undefined): Uint8Array | null {
+  if (value === undefined || value === '') return null
+  const key = Buffer.from(value, 'base64')
+  if (key.byteLength !== 32 || key.toString('base64') !== value) {
+    throw new Error('config: TRUSTCHAIN_ADMIN_KEY must be a base64 raw 32-byte Ed25519 public key')
+  }
+  return new Uint8Array(key)
 }
