@@ -115,7 +115,13 @@ async function boot(): Promise<MeshNode> {
       guards: (c) => connectionTransport(c) === 'webrtc',
     },
   )
-  guard.addEventListener('change', publish)
+  guard.addEventListener('change', () => {
+    // A refused peer is not redialled for a minute: the refusal would only repeat.
+    for (const v of guard.verdicts()) {
+      if (v.state === 'refused' || v.state === 'refused-by-peer') node.avoid(v.peerId, 60_000)
+    }
+    publish()
+  })
   await guard.start()
   // Get the certificate soon even before the first direct link asks for it, but after the join.
   setTimeout(() => {

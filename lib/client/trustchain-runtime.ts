@@ -75,8 +75,10 @@ export function createTabTrustchain(slot: number | null, key: PrivateKey): TabTr
       const hello = await client.hello(options)
       if (mode === 'tampered') {
         const certificate = hello.certificate.slice()
-        // A byte inside the validity period of the signed part: still DER, no longer signed.
-        const i = Math.floor(certificate.byteLength / 3)
+        // The last byte of the serial number (SEQUENCE, SEQUENCE, [0] version, INTEGER serial):
+        // still a well-formed certificate, no longer the one the CA signed.
+        const serialLength = certificate[14]!
+        const i = 15 + serialLength - 1
         certificate[i] = certificate[i]! ^ 0x01
         return { ...hello, certificate }
       }

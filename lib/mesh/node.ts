@@ -115,6 +115,8 @@ export class MeshNode extends EventTarget {
   readonly #init: Required<MeshNodeInit>
   readonly #budget: ConnectionBudget
   readonly #backoff = new DialBackoff()
+  /** Peers not to dial until the given time (ms): e.g. refused by the TrustChain handshake. */
+  readonly #avoided = new Map<string, number>()
   readonly #vivaldi: VivaldiClient
   readonly #validator: HeartbeatValidator
   readonly #sequencer = new HeartbeatSequencer()
@@ -485,6 +487,16 @@ export class MeshNode extends EventTarget {
     return theyHavePeers && this.peerId < peer
   }
 
+  /**
+   * Do not dial `peerId` for `forMs` (it failed the TrustChain handshake, or refused ours): a
+   * refused link is closed, and redialling it would only repeat the refusal.
+   */
+  avoid(peerId: string, forMs: number): void {
+    const until = this.#c.clock.now() + forMs
+    this.#avoided.set(peerId, Math.max(until, this.#avoided.get(peerId) ?? 0))
+    for (const [p, t] of this.#avoided) if (t <= this.#c.clock.now()) this.#avoided.delete(p)
+  }
+
   /** Dial towards the target number of direct peers; runs every second and on every change. */
   #maintain(): void {
     if (this.#stopped) return
@@ -527,6 +539,7 @@ export class MeshNode extends EventTarget {
         !direct.has(p) &&
         !this.#dialing.has(p) &&
         this.#backoff.ready(p, now) &&
+        (this.#avoided.get(p) ?? 0) <= now &&
         this.#mayDial(p, alone, desperate),
     )
     // Peers with links and the most room first (a newcomer's quickest link, and links spread

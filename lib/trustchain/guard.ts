@@ -196,8 +196,9 @@ export class TrustchainGuard extends EventTarget {
         .logIndex
       mine = { ok: true }
     } catch (err) {
-      if (!(err instanceof TrustchainError)) throw err
-      mine = { ok: false, error: err.toJSON() }
+      const known = asTrustchainError(err)
+      if (known === null) throw err
+      mine = { ok: false, error: known }
     }
     await lp.write(encodeVerdict(mine), { signal })
     const theirs = decodeVerdict((await lp.read({ signal })).subarray())
@@ -211,11 +212,10 @@ export class TrustchainGuard extends EventTarget {
   #failed(connection: Connection, err: unknown): void {
     if (this.#verdicts.get(connection.id)?.state !== 'pending') return
     const reason =
-      err instanceof TrustchainError
-        ? err.toJSON()
-        : new HandshakeFailedError(
-            `The TrustChain handshake failed: ${err instanceof Error ? err.message : String(err)}`,
-          ).toJSON()
+      asTrustchainError(err) ??
+      new HandshakeFailedError(
+        `The TrustChain handshake failed: ${err instanceof Error ? err.message : String(err)}`,
+      ).toJSON()
     this.#settle(connection, { state: 'refused', reason, logIndex: null })
   }
 
@@ -237,4 +237,36 @@ export class TrustchainGuard extends EventTarget {
   #changed(): void {
     this.dispatchEvent(new Event('change'))
   }
+}
+
+/**
+ * The serialised form of a TrustChain error, or null for any other error. Matched by shape, not
+ * `instanceof`: the checks may run in another bundle (the tab loads them as a chunk of their own)
+ * with its own copy of the error classes.
+ */
+function asTrustchainError(err: unknown): SerializedTrustchainError | null {
+  if (err instanceof TrustchainError) return err.toJSON()
+  const e = err as {
+    name?: unknown
+    code?: unknown
+    message?: unknown
+    check?: unknown
+    toJSON?: unknown
+  }
+  if (
+    err instanceof Error &&
+    typeof e.code === 'string' &&
+    e.code.startsWith('ERR_') &&
+    typeof e.toJSON === 'function'
+  ) {
+    return {
+      name: String(e.name),
+      code: e.code,
+      message: String(e.message),
+      ...(typeof e.check === 'string'
+        ? { check: e.check as SerializedTrustchainError['check'] & string }
+        : {}),
+    }
+  }
+  return null
 }

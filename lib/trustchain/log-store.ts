@@ -100,7 +100,8 @@ export interface LogStore {
    * and certificate or revocation serials that already exist are never overwritten: the batch is
    * refused whole with {@link LogConflictError}. A batch without entries (`oldSize` 0) publishes
    * the empty tree's checkpoint of a log never written; once the log has a head, it is refused
-   * with {@link HeadMovedError} like any batch built on an old head.
+   * with {@link HeadMovedError} like any batch built on an old head. A {@link LogStoreError}
+   * (e.g. the connection dropped during the commit) leaves the outcome unknown: reload the head.
    */
   append(oldSize: number, batch: LogBatch, options?: LogStoreCallOptions): Promise<void>
   /** Entries [start, end), in order; {@link LogRangeError} if `end` is past the head. */

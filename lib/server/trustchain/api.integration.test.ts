@@ -177,7 +177,7 @@ describe('TrustChain HTTP API', () => {
 
     const badSig = await request(key)
     const sig = Buffer.from(badSig.signature as string, 'base64')
-    sig[0] ^= 1
+    sig[0] = sig[0]! ^ 1
     const r1 = await post('/api/trustchain/certificates', {
       ...badSig,
       signature: sig.toString('base64'),
