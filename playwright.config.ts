@@ -31,6 +31,10 @@ export default defineConfig({
       PORT: String(E2E_PORT),
       RELAY_PORT: String(E2E_RELAY_PORT),
       DATA_DIR: './data/e2e',
+      // Every tab of the suite asks for its certificate from 127.0.0.1: raise the per-address
+      // issuance limit (default 30/min, burst 20) that a real deployment keeps.
+      ISSUE_RATE_PER_MINUTE: '600',
+      ISSUE_BURST: '200',
     },
   },
 })

@@ -258,6 +258,9 @@ export async function startServer(init: ServerInit = {}): Promise<BenchServer> {
       PORT: String(port),
       RELAY_PORT: String(relayPort),
       DATA_DIR: resolve(init.dataDir ?? './data/bench'),
+      // All bench tabs get their certificates from one address: lift the per-address limit.
+      ISSUE_RATE_PER_MINUTE: '6000',
+      ISSUE_BURST: '1000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: npx → tsx → node, all killed together by `process.kill(-pid)`.

@@ -31,6 +31,7 @@ import {
   type MapBenchRun,
 } from './map'
 import { MESH_USAGE, runMeshBench } from './mesh'
+import { runTrustchainBench, TRUSTCHAIN_USAGE } from './trustchain'
 
 /** One entry of the registry: add a bench by adding a key here. */
 export interface BenchEntry {
@@ -51,6 +52,12 @@ export const BENCHES: Record<string, BenchEntry> = {
     description: `/map frame times with ${MAP_BENCH_NODES} synthetic nodes vs ${MAP_BENCH_BASELINE_NODES}`,
     usage: '  --port N       first HTTP port to try for the bench server (default 3400)',
     run: runMapEntry,
+  },
+  trustchain: {
+    description:
+      'certificates/s (closed loop) and p50 at 100/s, SQLite and PostgreSQL, vs a bare route',
+    usage: TRUSTCHAIN_USAGE,
+    run: runTrustchainBench,
   },
 }
 

@@ -53,6 +53,9 @@ export interface OpenLoopCommand {
 
 export type ClientCommand = ClosedLoopCommand | OpenLoopCommand
 
+/** A command before the thread wrapper numbers it. */
+export type ClientRequest = Omit<ClosedLoopCommand, 'id'> | Omit<OpenLoopCommand, 'id'>
+
 /**
  * What one load phase measured. Latencies are of successful round trips only, in ms; the arrays
  * are index-aligned (one element per success).
@@ -205,7 +208,11 @@ class LoadClient {
       stamp,
     })
     const t2 = performance.now()
-    const res = await this.#send('POST', target === 'issue' ? '/api/trustchain/certificates' : '/bare', body)
+    const res = await this.#send(
+      'POST',
+      target === 'issue' ? '/api/trustchain/certificates' : '/bare',
+      body,
+    )
     const t3 = performance.now()
     const want = target === 'issue' ? 201 : 200
     if (res.status !== want) throw new HttpFailure('post', res.status, res.body)
