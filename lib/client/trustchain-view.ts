@@ -145,7 +145,10 @@ async function getJson<T>(
 }
 
 /** The log's current state and trust anchors. */
-export function fetchLogStatus(c: TrustchainViewComponents, signal?: AbortSignal) {
+export function fetchLogStatus(
+  c: TrustchainViewComponents,
+  signal?: AbortSignal,
+): Promise<LogStatus> {
   return getJson<LogStatus>(c, '/api/trustchain/status', signal)
 }
 
@@ -302,8 +305,11 @@ export function inclusionShape(index: number, size: number): InclusionShapeStep[
   let lo = 0
   let hi = size
   while (hi - lo > 1) {
-    // RFC 9162 §2.1.1: split at the largest power of two smaller than the range.
-    const mid = lo + 2 ** Math.floor(Math.log2(hi - lo - 1))
+    // RFC 9162 §2.1.1: split at the largest power of two smaller than the range (a loop, not
+    // Math.log2, which rounds up just below large powers of two).
+    let k = 1
+    while (k * 2 < hi - lo) k *= 2
+    const mid = lo + k
     if (index < mid) {
       topDown.push({ side: 'right', sibling: [mid, hi], node: [lo, hi] })
       hi = mid

@@ -75,8 +75,8 @@ async function route(
       allow(method, ['GET', 'POST'])
       return json(res, 200, {
         certificates: await service.certificates({
-          ...(q.has('peer') ? { peer: q.get('peer')! } : {}),
-          ...(q.has('serial') ? { serial: q.get('serial')! } : {}),
+          ...(q.has('peer') ? { peer: textParam(q, 'peer', /^[1-9A-HJ-NP-Za-km-z]{1,100}$/) } : {}),
+          ...(q.has('serial') ? { serial: textParam(q, 'serial', /^[0-9a-f]{2,40}$/) } : {}),
           ...(q.has('recent') ? { recent: intParam(q, 'recent', 1, 100) } : {}),
         }),
       })
@@ -211,6 +211,14 @@ function intParam(q: URLSearchParams, name: string, min: number, max: number): n
     )
   }
   return n
+}
+
+function textParam(q: URLSearchParams, name: string, pattern: RegExp): string {
+  const v = q.get(name) ?? ''
+  if (!pattern.test(v)) {
+    throw new ApiError(400, 'BadRequest', 'ERR_BAD_REQUEST', `${name} is not well formed.`)
+  }
+  return v
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
