@@ -100,10 +100,12 @@ async function boot(): Promise<MeshNode> {
   // TrustChain (DESIGN.md §3): every direct link passes the certificate handshake. The guard is
   // registered before the node dials anyone; the client that checks certificates loads on the side.
   let trust: Promise<TabTrustchain> | null = null
+  let trustClient: TabTrustchain['client'] | null = null
   const trustchain = (): Promise<TabTrustchain> =>
     (trust ??= import('./trustchain-runtime').then((m) => {
       const t = m.createTabTrustchain(slot, privateKey)
       t.client.addEventListener('change', publish)
+      trustClient = t.client
       return t
     }))
   const guard = new TrustchainGuard(
@@ -133,7 +135,7 @@ async function boot(): Promise<MeshNode> {
     for (const v of guard.verdicts()) {
       verdicts[v.connectionId] = { state: v.state, reason: v.reason, logIndex: v.logIndex }
     }
-    const client = trust === null ? null : trustClient
+    const client = trustClient
     const held = client?.certificate() ?? null
     trustState = {
       verdicts,
@@ -158,10 +160,6 @@ async function boot(): Promise<MeshNode> {
       checkpointSize: client?.newestCheckpoint()?.size ?? null,
     }
   }
-  let trustClient: TabTrustchain['client'] | null = null
-  void trustchain().then((t) => {
-    trustClient = t.client
-  })
 
   node.addEventListener('change', () => {
     const st = node.state()
