@@ -16,6 +16,9 @@ import { parseBootstrapAnswer } from '../lib/mesh/bootstrap-answer'
 import { createMeshNode } from '../lib/mesh/libp2p-config'
 import { MeshNode } from '../lib/mesh/node'
 import { loadOrCreateKey } from '../lib/server/key-file'
+import { TrustchainClient } from '../lib/trustchain/client'
+import { TrustchainGuard } from '../lib/trustchain/guard'
+import { connectionTransport } from '../lib/mesh/transport'
 
 interface Options {
   base: string
@@ -46,8 +49,45 @@ async function startOne(o: Options): Promise<MeshNode> {
       return parseBootstrapAnswer(await res.json())
     },
   })
+  // TrustChain: the same certificate and handshake as a tab (docs/trustchain.md); the certificate
+  // is kept in memory and renewed by the client.
+  const trust = new TrustchainClient(
+    {},
+    {
+      fetch: (path, init) => fetch(o.base + path, init),
+      peerId: node.peerId,
+      publicKey: privateKey.publicKey.raw,
+      sign: (data) => privateKey.sign(data),
+      now: () => Date.now(),
+      persistence: {
+        load: () => Promise.resolve({}),
+        saveCertificate: () => Promise.resolve(),
+        saveCheckpoint: () => Promise.resolve(),
+      },
+    },
+  )
+  const guard = new TrustchainGuard(
+    {},
+    {
+      libp2p: node.libp2p,
+      localHello: ({ signal }) => trust.hello({ signal }),
+      verify: (peerId, hello) => trust.verifyHello(peerId, hello),
+      guards: (c) => connectionTransport(c) === 'webrtc',
+    },
+  )
+  guard.addEventListener('change', () => {
+    for (const v of guard.verdicts()) {
+      if (v.state === 'refused' || v.state === 'refused-by-peer') node.avoid(v.peerId, 60_000)
+    }
+  })
+  await guard.start()
   await node.start()
   console.log(`headless node ${node.peerId} joining ${o.base}`)
+  trust.start().then(
+    (c) =>
+      console.log(`headless node ${node.peerId}: certificate ${c.serial}, log index ${c.logIndex}`),
+    (err: unknown) => console.error(`headless node ${node.peerId}: no certificate:`, err),
+  )
   return node
 }
 

@@ -293,6 +293,35 @@ describe('buildMapModel', () => {
     expect(model.stats).toEqual({ nodeCount: 4, linkCount: 3, medianRttMs: 20 })
   })
 
+  it('marks each direct peer with this node’s TrustChain verdict on it, and nobody else', () => {
+    const model = buildMapModel(
+      snapshot({
+        connections: [conn(ALICE, 10), conn(BOB, 30), { ...conn(CAROL, 5), transport: 'relay' }],
+        verdicts: {
+          [`c-${ALICE}`]: { state: 'verified', reason: null, logIndex: 4 },
+          [`c-${BOB}`]: {
+            state: 'refused',
+            reason: {
+              name: 'CertificateChainError',
+              code: 'ERR_CERTIFICATE_CHAIN',
+              message: 'not signed by the root',
+              check: 'chain',
+            },
+            logIndex: null,
+          },
+        },
+        nodes: [node(ALICE), node(BOB), node(CAROL)],
+      }),
+      NOW,
+    )
+    const trust = (id: string) => model.nodes.find((n) => n.id === id)?.trust
+    expect(trust(SELF)).toBeNull()
+    expect(trust(ALICE)).toMatchObject({ state: 'verified', logIndex: 4 })
+    expect(trust(BOB)).toMatchObject({ state: 'refused', refusedBy: 'us' })
+    expect(trust(BOB)?.reason?.check).toBe('chain')
+    expect(trust(CAROL)).toBeNull()
+  })
+
   it('refuses a non-finite time', () => {
     expect(() => buildMapModel(snapshot({}), Number.NaN)).toThrow(RangeError)
   })

@@ -14,6 +14,7 @@ import {
   MIN_PROJECTION_ASPECT,
   MIN_PROJECTION_SPAN_MS,
 } from './map-constants'
+import { trustByPeer, type PeerTrustView } from './trustchain-view'
 import type { MeshSnapshot } from './types'
 
 /** A neighbour of a map node, with the RTT of the link between them. */
@@ -48,6 +49,11 @@ export interface MapNode {
   appVersion: string | null
   /** The nodes this one has a link to on the map, lowest RTT first (unknown RTTs last). */
   neighbours: MapNeighbour[]
+  /**
+   * This node's TrustChain handshake with the peer (verified, pending or refused, and why);
+   * null for self and for nodes that are not direct peers.
+   */
+  trust: PeerTrustView | null
 }
 
 /** One undirected link drawn on the map. */
@@ -249,6 +255,7 @@ export function buildMapModel(snapshot: MeshSnapshot, nowMs: number): MapModel {
     })
   }
 
+  const trust = trustByPeer(snapshot)
   const nodes: MapNode[] = ordered.map((d) => ({
     id: d.id,
     label: shortPeerId(d.id),
@@ -261,6 +268,7 @@ export function buildMapModel(snapshot: MeshSnapshot, nowMs: number): MapModel {
     capabilities: d.capabilities,
     appVersion: d.appVersion,
     neighbours: (neighbours.get(d.id) ?? []).sort(byRtt),
+    trust: d.isSelf ? null : (trust.get(d.id) ?? null),
   }))
 
   return {
