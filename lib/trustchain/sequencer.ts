@@ -31,6 +31,12 @@ export interface LogSequencerComponents {
   store: LogStore
   /** Signs checkpoints with the log's note key. */
   signer: NoteSigner
+  /**
+   * Let pending I/O run before a batch is cut (Node: `setImmediate`). A synchronous store
+   * (node:sqlite) never gives the event loop a turn otherwise, so requests that arrived during a
+   * write would not be read until the loop ends: every batch would hold one entry.
+   */
+  yieldNow?: () => Promise<void>
 }
 
 /** What a caller adds: the entry, and the index rows to write with it. */
@@ -179,6 +185,7 @@ export class LogSequencer {
     this.#flushing = true
     try {
       while (this.#queue.length > 0 && !this.#stopped) {
+        await this.#c.yieldNow?.()
         const batch = this.#queue.splice(0, this.#init.maxBatchEntries)
         try {
           const { head, first } = await this.#writeBatch(batch)

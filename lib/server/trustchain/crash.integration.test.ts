@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -499,7 +500,10 @@ function crashTest(
         )
       } finally {
         for (const child of started) {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+          if (child.exitCode !== null || child.signalCode !== null) continue
+          const gone = once(child, 'exit')
+          child.kill('SIGKILL')
+          await gone
         }
         await rm(dataDir, { recursive: true, force: true })
         await teardown()

@@ -143,7 +143,10 @@ export class TrustchainService {
         publicKey: notePublic,
         sign: (message) => new Uint8Array(sign(null, message, noteKey)),
       }
-      const sequencer = new LogSequencer({ origin }, { store: logStore, signer })
+      const sequencer = new LogSequencer(
+        { origin },
+        { store: logStore, signer, yieldNow: () => new Promise((r) => setImmediate(r)) },
+      )
       await sequencer.start()
       return new TrustchainService({
         store: logStore,
