@@ -13,6 +13,7 @@ import {
   linkKey,
   median,
   nodeOpacity,
+  REFUSAL_MARK_MS,
   rttColor,
   shortPeerId,
   type MapModel,
@@ -320,6 +321,34 @@ describe('buildMapModel', () => {
     expect(trust(BOB)).toMatchObject({ state: 'refused', refusedBy: 'us' })
     expect(trust(BOB)?.reason?.check).toBe('chain')
     expect(trust(CAROL)).toBeNull()
+  })
+
+  it('keeps a refused mark on a peer whose refused link has closed, for a while', () => {
+    const refusal = {
+      state: 'refused-by-peer' as const,
+      reason: {
+        name: 'CertificateValidityError',
+        code: 'ERR_CERTIFICATE_VALIDITY',
+        message: 'expired',
+        check: 'validity',
+      },
+      logIndex: null,
+      peerId: ALICE,
+    }
+    const snap = snapshot({
+      refusals: [
+        { ...refusal, at: NOW - REFUSAL_MARK_MS - 1, peerId: BOB },
+        { ...refusal, at: NOW - 1_000 },
+      ],
+      nodes: [node(ALICE), node(BOB)],
+    })
+    const model = buildMapModel(snap, NOW)
+    expect(model.nodes.find((n) => n.id === ALICE)?.trust).toMatchObject({
+      state: 'refused',
+      refusedBy: 'peer',
+      connected: false,
+    })
+    expect(model.nodes.find((n) => n.id === BOB)?.trust).toBeNull()
   })
 
   it('refuses a non-finite time', () => {

@@ -17,6 +17,12 @@ import {
 import { trustByPeer, type PeerTrustView } from './trustchain-view'
 import type { MeshSnapshot } from './types'
 
+/**
+ * A peer this node refused (or that refused it) keeps its refused mark this long after the
+ * refusal, in ms, though the link closed at once.
+ */
+export const REFUSAL_MARK_MS = 10 * 60_000
+
 /** A neighbour of a map node, with the RTT of the link between them. */
 export interface MapNeighbour {
   peerId: string
@@ -51,7 +57,8 @@ export interface MapNode {
   neighbours: MapNeighbour[]
   /**
    * This node's TrustChain handshake with the peer (verified, pending or refused, and why);
-   * null for self and for nodes that are not direct peers.
+   * null for self and for nodes that are neither direct peers nor refused in the last
+   * {@link REFUSAL_MARK_MS}.
    */
   trust: PeerTrustView | null
 }
@@ -255,7 +262,7 @@ export function buildMapModel(snapshot: MeshSnapshot, nowMs: number): MapModel {
     })
   }
 
-  const trust = trustByPeer(snapshot)
+  const trust = trustByPeer(snapshot, nowMs - REFUSAL_MARK_MS)
   const nodes: MapNode[] = ordered.map((d) => ({
     id: d.id,
     label: shortPeerId(d.id),

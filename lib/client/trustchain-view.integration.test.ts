@@ -142,7 +142,10 @@ describe('verifyCertificate', () => {
         },
       ],
     )
-    const report = await verifyCertificate({ pem: held.pem, knownCheckpoints: [foreign] }, components)
+    const report = await verifyCertificate(
+      { pem: held.pem, knownCheckpoints: [foreign] },
+      components,
+    )
     expect(states(report).consistency).toBe('not-applicable')
   })
 

@@ -66,9 +66,9 @@ describe('inclusionShape', () => {
   it('has siblings that, with the leaf, cover the log exactly once', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }).chain((size) =>
-          fc.tuple(fc.constant(size), fc.integer({ min: 0, max: size - 1 })),
-        ),
+        fc
+          .integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
+          .chain((size) => fc.tuple(fc.constant(size), fc.integer({ min: 0, max: size - 1 }))),
         ([size, index]) => {
           const shape = inclusionShape(index, size)
           const covered = shape.reduce((sum, s) => sum + width(s.sibling), 1)
@@ -76,8 +76,7 @@ describe('inclusionShape', () => {
           // Each node is its child on the path joined with its sibling; the last is the root.
           let path: EntryRange = [index, index + 1]
           for (const s of shape) {
-            const [lo, hi] =
-              s.side === 'left' ? [s.sibling[0], path[1]] : [path[0], s.sibling[1]]
+            const [lo, hi] = s.side === 'left' ? [s.sibling[0], path[1]] : [path[0], s.sibling[1]]
             expect(s.sibling[s.side === 'left' ? 1 : 0]).toBe(path[s.side === 'left' ? 0 : 1])
             expect(s.node).toEqual([lo, hi])
             path = s.node
@@ -100,9 +99,9 @@ describe('buildInclusionPicture', () => {
   it('climbs from the leaf to the root of the tree for every entry of real logs', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 70 }).chain((size) =>
-          fc.tuple(fc.constant(size), fc.integer({ min: 0, max: size - 1 })),
-        ),
+        fc
+          .integer({ min: 1, max: 70 })
+          .chain((size) => fc.tuple(fc.constant(size), fc.integer({ min: 0, max: size - 1 }))),
         async ([size, index]) => {
           const { reader, leaves } = await tree(size)
           const proof = await proveInclusion(size, index, reader)
@@ -215,6 +214,24 @@ describe('countTrust and trustByPeer', () => {
     expect(byPeer.get(CAROL)).toMatchObject({ state: 'refused', refusedBy: 'peer' })
     expect(byPeer.get(CAROL)?.reason?.check).toBe('validity')
     expect(byPeer.get(DAVE)).toMatchObject({ state: 'pending', refusedBy: null })
+  })
+
+  it('adds recent refusals of peers no longer connected, never over a live connection', () => {
+    const withRefusals = {
+      ...snap,
+      refusals: [
+        { ...verdict('refused', 'chain'), peerId: 'gone', at: 500 },
+        { ...verdict('refused', 'format'), peerId: 'gone', at: 900 },
+        { ...verdict('refused', 'chain'), peerId: 'old', at: 100 },
+        { ...verdict('refused-by-peer', 'chain'), peerId: BOB, at: 900 },
+      ],
+    }
+    expect(trustByPeer(withRefusals).has('gone')).toBe(false)
+    const byPeer = trustByPeer(withRefusals, 400)
+    expect(byPeer.get('gone')).toMatchObject({ state: 'refused', connected: false })
+    expect(byPeer.get('gone')?.reason?.check).toBe('format')
+    expect(byPeer.has('old')).toBe(false)
+    expect(byPeer.get(BOB)).toMatchObject({ state: 'verified', connected: true })
   })
 })
 

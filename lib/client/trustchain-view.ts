@@ -28,6 +28,8 @@ export const CHECK_ORDER: readonly TrustchainCheck[] = [
   'consistency',
 ]
 
+export type { TrustchainCheck }
+
 /** What each check means, for people. */
 export const CHECK_LABELS: Record<TrustchainCheck, { title: string; help: string }> = {
   format: { title: 'Format', help: 'An X.509 certificate of the HyperMesh profile.' },
@@ -44,6 +46,13 @@ export const CHECK_LABELS: Record<TrustchainCheck, { title: string; help: string
     title: 'Consistency',
     help: 'The log only grew since this browser last looked.',
   },
+}
+
+/** The title and help of a check named in a refusal, or null for a name this page does not know. */
+export function describeCheck(check: string): { title: string; help: string } | null {
+  return (CHECK_ORDER as readonly string[]).includes(check)
+    ? CHECK_LABELS[check as TrustchainCheck]
+    : null
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1019,14 +1028,24 @@ export interface PeerTrustView {
   refusedBy: 'us' | 'peer' | null
   logIndex: number | null
   reason: VerdictView['reason']
+  /** A direct connection is open; false for a refusal whose connection has closed since. */
+  connected: boolean
 }
 
 /**
  * The handshake state of each direct peer, by peer ID. A peer with several connections counts as
- * verified if any of them is, else refused if any is, else pending.
+ * verified if any of them is, else refused if any is, else pending. With `refusedSince`, peers
+ * no longer connected that were refused at or after that time (ms since epoch) are included too,
+ * as refused: refused links close at once, and the map should still say who was refused.
+ *
+ * @example
+ * ```ts
+ * trustByPeer(snapshot, Date.now() - 600_000).get(peerId)?.state // 'refused'
+ * ```
  */
 export function trustByPeer(
-  snapshot: Pick<MeshSnapshot, 'connections' | 'verdicts'>,
+  snapshot: Pick<MeshSnapshot, 'connections' | 'verdicts' | 'refusals'>,
+  refusedSince = Number.POSITIVE_INFINITY,
 ): Map<string, PeerTrustView> {
   const rank: Record<PeerTrust, number> = { verified: 2, refused: 1, pending: 0 }
   const out = new Map<string, PeerTrustView>()
@@ -1035,14 +1054,30 @@ export function trustByPeer(
     const v = snapshot.verdicts[c.id]
     const view: PeerTrustView = {
       state: trustOf(v),
-      refusedBy: v?.state === 'refused' ? 'us' : v?.state === 'refused-by-peer' ? 'peer' : null,
+      refusedBy: refuser(v),
       logIndex: v?.logIndex ?? null,
       reason: v?.reason ?? null,
+      connected: true,
     }
     const prev = out.get(c.peerId)
     if (prev === undefined || rank[view.state] > rank[prev.state]) out.set(c.peerId, view)
   }
+  // Newest last: a later refusal of the same peer replaces an earlier one.
+  for (const r of snapshot.refusals) {
+    if (!(r.at >= refusedSince) || out.get(r.peerId)?.connected === true) continue
+    out.set(r.peerId, {
+      state: 'refused',
+      refusedBy: refuser(r),
+      logIndex: r.logIndex,
+      reason: r.reason,
+      connected: false,
+    })
+  }
   return out
+}
+
+function refuser(v: VerdictView | undefined): 'us' | 'peer' | null {
+  return v?.state === 'refused' ? 'us' : v?.state === 'refused-by-peer' ? 'peer' : null
 }
 
 /** A refused handshake, for the list on the home page. */

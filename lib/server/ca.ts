@@ -453,8 +453,25 @@ export class CertificateIssuer {
    *   ending after the root's
    */
   issue(request: IssueRequest): Uint8Array<ArrayBuffer> {
+    return this.issueRecord(request).der
+  }
+
+  /**
+   * {@link issue}, also returning the fields the log indexes (serial, validity), so the caller
+   * need not parse the certificate it just made (parsing costs more than issuing).
+   *
+   * @param request - as for {@link issue}
+   * @param options - `keyChecked`: the caller already proved the key valid (node:crypto verified
+   *   a signature with it), so the point check, the costliest step here, is skipped
+   */
+  issueRecord(
+    request: IssueRequest,
+    options: { keyChecked?: boolean } = {},
+  ): { der: Uint8Array<ArrayBuffer>; serialHex: string; notBefore: number; notAfter: number } {
     const { publicKey, claimedPeerId, serial, now, validityMs } = request
-    checkPublicKey(publicKey)
+    if (options.keyChecked !== true) checkPublicKey(publicKey)
+    else if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== 32)
+      checkPublicKey(publicKey)
     const peerId = peerIdOfPublicKey(publicKey)
     if (claimedPeerId !== peerId) throw new PeerIdMismatchError(peerId)
     const serialBody = serialContents(serial)
@@ -496,7 +513,12 @@ export class CertificateIssuer {
       ),
     )
     const signature = sign(null, tbs, this.#privateKey)
-    return tlv(0x30, tbs, ED25519_ALGORITHM, tlv(0x03, Uint8Array.of(0), signature))
+    return {
+      der: tlv(0x30, tbs, ED25519_ALGORITHM, tlv(0x03, Uint8Array.of(0), signature)),
+      serialHex: Array.from(serialBody, (b) => b.toString(16).padStart(2, '0')).join(''),
+      notBefore,
+      notAfter,
+    }
   }
 }
 
