@@ -15,6 +15,7 @@
  * front, so on a 2-core machine each side has a core and the clients' crypto is not billed to the
  * server.
  */
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, fdatasyncSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
@@ -335,6 +336,8 @@ export interface PhaseResult {
   lateMs: LatencyStats | null
   /** CPU time of the server's thread (this one) ÷ elapsed, percent of one core. */
   serverThreadCpuPct: number
+  /** CPU time of the server's thread per successful round trip, µs: independent of the clients. */
+  serverCpuUsPerOk: number
   /** Event-loop utilisation of the server's thread, percent. */
   serverEluPct: number
   /** Share of all cores busy, every process (PostgreSQL's included). */
@@ -433,6 +436,7 @@ async function runPhase(
     secondMs: latency(r.secondMs),
     lateMs: r.kind === 'open' ? latency(r.lateMs) : null,
     serverThreadCpuPct: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100, 1),
+    serverCpuUsPerOk: r.ok === 0 ? Number.NaN : round((cpu.user + cpu.system) / r.ok, 0),
     serverEluPct: round(elu.utilization * 100, 1),
     machineBusyPct,
     log,
@@ -447,8 +451,8 @@ export interface StoreRun {
   bare: PhaseResult
   issue: PhaseResult
   paced: PhaseResult
-  /** issue ÷ bare: round trips per second, and p50 round trip. */
-  ratio: { perS: number; p50: number }
+  /** issue ÷ bare: round trips per second, p50 round trip, server CPU per round trip. */
+  ratio: { perS: number; p50: number; serverCpu: number }
   goals: { perS: GoalVerdict; pacedP50: GoalVerdict; pacedPostP50: GoalVerdict }
 }
 
@@ -530,6 +534,7 @@ async function runStore(
         ratio: {
           perS: round(issue.perS / bare.perS, 3),
           p50: round(issue.roundTripMs.p50 / bare.roundTripMs.p50, 2),
+          serverCpu: round(issue.serverCpuUsPerOk / bare.serverCpuUsPerOk, 1),
         },
         goals: {
           perS: verdict(ISSUE_GOAL_PER_S, issue.perS, true),
@@ -601,6 +606,25 @@ async function probePostgres(url: string): Promise<PgInfo> {
   }
 }
 
+/** The code measured: commit, and the files changed since (the figures depend on them). */
+function codeVersion(): string {
+  try {
+    // Not trimmed at the start: a porcelain line begins with a status column that may be blank.
+    const git = (args: string[]): string =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd()
+    const commit = git(['rev-parse', '--short', 'HEAD'])
+    const dirty = git(['status', '--porcelain', '--', 'lib', 'bench'])
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.slice(3))
+    return dirty.length === 0
+      ? `commit ${commit}`
+      : `commit ${commit} + uncommitted ${dirty.join(', ')}`
+  } catch {
+    return 'unknown (not a git checkout)'
+  }
+}
+
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
 }
@@ -629,13 +653,14 @@ export async function runTrustchainBench(options: BenchOptions): Promise<BenchRe
       ? envUrl
       : 'postgres://postgres@127.0.0.1:5432/test'
   const pgInfo = pgUrl === null ? null : await probePostgres(pgUrl)
+  const code = codeVersion()
   const fsync = fsyncProbe()
   progress(LABEL, `write 4 KiB + fdatasync on ./data: p50 ${fsync.p50} ms, p99 ${fsync.p99} ms`)
 
   const runs: StoreRun[] = []
   if (!skipSqlite) runs.push(await runStore('sqlite', cfg, null))
   if (pgUrl !== null) runs.push(await runStore('postgres', cfg, pgUrl))
-  return report(cfg, runs, fsync, pgInfo, pgUrl, skipPg)
+  return report(cfg, runs, code, fsync, pgInfo, pgUrl, skipPg)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,6 +681,7 @@ function errorText(e: Record<string, number>): string {
 function report(
   cfg: BenchConfig,
   runs: StoreRun[],
+  code: string,
   fsync: LatencyStats,
   pgInfo: PgInfo | null,
   pgUrl: string | null,
@@ -667,6 +693,7 @@ function report(
     title: 'Setup',
     headers: ['', ''],
     rows: [
+      ['code', code],
       ...runs.map((r) => [`store: ${r.store}`, r.where]),
       ...(pgInfo === null ? [] : [['PostgreSQL', `${pgInfo.version} (${pgInfo.settings})`]]),
       [
@@ -731,8 +758,22 @@ function report(
   })
   tables.push({
     title: 'Issuance ÷ bare route, same server, same run',
-    headers: ['store', 'certificates/s ÷ bare round trips/s', 'p50 round trip ÷ bare'],
-    rows: runs.map((r) => [r.store, r.ratio.perS, r.ratio.p50]),
+    headers: [
+      'store',
+      'certificates/s ÷ bare round trips/s',
+      'p50 round trip ÷ bare',
+      'server CPU µs per certificate',
+      'per bare round trip',
+      'ratio',
+    ],
+    rows: runs.map((r) => [
+      r.store,
+      r.ratio.perS,
+      r.ratio.p50,
+      r.issue.serverCpuUsPerOk,
+      r.bare.serverCpuUsPerOk,
+      r.ratio.serverCpu,
+    ]),
   })
   const logRow = (r: StoreRun, phase: string, l: LogCheck | null): (string | number)[] =>
     l === null
@@ -820,6 +861,22 @@ function report(
     '"batches seen" counts distinct checkpoint sizes in the answers: how many group commits the entries of the phase went out in.',
     'server CPU % = CPU time of the server thread ÷ wall time (100 % = one core); machine % = every process on both cores (clients, and PostgreSQL when used).',
   )
+  for (const r of runs) {
+    if (r.bare.serverThreadCpuPct < 80) {
+      notes.push(
+        `${r.store}: the bare route ran with the server thread at ${r.bare.serverThreadCpuPct} % of a core, so the clients (one core) limited it; server CPU per round trip is the client-independent comparison.`,
+      )
+    }
+    if (r.issue.serverThreadCpuPct < 80 && r.issue.serverEluPct > 90) {
+      notes.push(
+        `${r.store}: during issuance the server thread was busy ${r.issue.serverEluPct} % of the time but on CPU only ${r.issue.serverThreadCpuPct} %: the rest is ${
+          r.store === 'sqlite'
+            ? 'blocking I/O on the event loop (node:sqlite commits and fsyncs synchronously) or waiting for a core'
+            : 'waiting for a core (the clients, PostgreSQL and anything else running share the machine)'
+        }.`,
+      )
+    }
+  }
   if (pgUrl === null) {
     notes.push(skipPg ? 'PostgreSQL skipped (--skip-pg).' : 'PostgreSQL not run (no URL).')
   }
@@ -847,6 +904,7 @@ function report(
   return {
     data: {
       config: cfg,
+      code,
       goals: { certificatesPerS: ISSUE_GOAL_PER_S, pacedP50Ms: PACED_GOAL_P50_MS },
       fsyncProbeMs: fsync,
       postgres: pgInfo,
