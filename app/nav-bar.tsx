@@ -7,6 +7,7 @@ import { StatusDot } from './status-dot'
 const LINKS = [
   { href: '/', label: 'Node' },
   { href: '/map', label: 'Network map' },
+  { href: '/trustchain', label: 'TrustChain' },
 ]
 
 /** Top navigation with this node's live status. */
@@ -16,23 +17,25 @@ export function NavBar(): React.ReactNode {
   const direct = snap.connections.filter((c) => c.transport === 'webrtc').length
   return (
     <header className="sticky top-0 z-20 border-b border-slate-800 bg-slate-950/80 backdrop-blur">
-      <nav className="mx-auto flex max-w-6xl items-center gap-6 px-4 py-3">
+      <nav className="mx-auto flex max-w-6xl items-center gap-4 px-4 py-3 sm:gap-6">
         <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
           <span className="inline-block h-5 w-5 rounded-md bg-gradient-to-br from-emerald-400 to-cyan-500" />
-          HyperMesh
+          <span className="hidden sm:inline">HyperMesh</span>
         </Link>
         {LINKS.map((l) => (
           <Link
             key={l.href}
             href={l.href}
-            className={`text-sm ${pathname === l.href ? 'text-emerald-300' : 'text-slate-400 hover:text-slate-200'}`}
+            className={`whitespace-nowrap text-sm ${pathname === l.href ? 'text-emerald-300' : 'text-slate-400 hover:text-slate-200'}`}
           >
             {l.label}
           </Link>
         ))}
         <span className="ml-auto flex items-center gap-2 text-xs text-slate-400">
           <StatusDot status={snap.status} />
-          {direct} direct · {snap.nodes.length} nodes heard
+          <span className="hidden sm:inline">
+            {direct} direct · {snap.nodes.length} nodes heard
+          </span>
         </span>
       </nav>
     </header>

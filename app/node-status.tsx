@@ -2,9 +2,12 @@
 import { useEffect, useState } from 'react'
 import { useMeshSnapshot } from '@/lib/client/use-mesh'
 import { formatRtt } from '@/lib/client/format'
-import type { MeshStatus } from '@/lib/client/types'
+import { trustOf } from '@/lib/client/trustchain-view'
+import type { MeshStatus, VerdictView } from '@/lib/client/types'
 import type { ConnectionInfo } from '@/lib/mesh/types'
 import { StatusDot } from './status-dot'
+import { TrustBadge } from './trustchain/badges'
+import { NodeTrust } from './trustchain/node-trust'
 
 const STATUS_TEXT: Record<MeshStatus, string> = {
   starting: 'Starting the node…',
@@ -89,6 +92,8 @@ export function NodeStatus(): React.ReactNode {
         />
       </div>
 
+      <NodeTrust snap={snap} now={now} />
+
       <div className="rounded-xl border border-slate-800 bg-slate-900/60 p-4 md:col-span-3">
         <h2 className="text-sm font-medium text-slate-300">Connections</h2>
         {snap.connections.length === 0 ? (
@@ -99,6 +104,7 @@ export function NodeStatus(): React.ReactNode {
               <tr>
                 <th className="py-1 font-normal">peer</th>
                 <th className="py-1 font-normal">transport</th>
+                <th className="py-1 font-normal">TrustChain</th>
                 <th className="py-1 font-normal">RTT</th>
                 <th className="py-1 font-normal">open for</th>
               </tr>
@@ -116,6 +122,21 @@ export function NodeStatus(): React.ReactNode {
                   </td>
                   <td className={c.transport === 'webrtc' ? 'text-emerald-300' : 'text-slate-400'}>
                     {TRANSPORT_LABEL[c.transport]}
+                  </td>
+                  <td className="py-1">
+                    {c.transport === 'webrtc' ? (
+                      <TrustBadge
+                        state={trustOf(snap.verdicts[c.id])}
+                        title={trustTitle(snap.verdicts[c.id])}
+                      />
+                    ) : (
+                      <span
+                        className="text-xs text-slate-600"
+                        title="Only direct links run the certificate handshake"
+                      >
+                        —
+                      </span>
+                    )}
                   </td>
                   <td className="tabular-nums">{c.rttMs === null ? '—' : formatRtt(c.rttMs)}</td>
                   <td className="tabular-nums text-slate-400">
@@ -148,6 +169,18 @@ export function NodeStatus(): React.ReactNode {
       </div>
     </div>
   )
+}
+
+function trustTitle(v: VerdictView | undefined): string {
+  if (v === undefined || v.state === 'pending')
+    return 'Certificates are being exchanged and checked'
+  if (v.state === 'verified') {
+    return `Certificate verified${v.logIndex !== null ? ` (log entry #${v.logIndex})` : ''}`
+  }
+  const who = v.state === 'refused' ? 'Refused by this node' : 'This node was refused by the peer'
+  return v.reason === null
+    ? who
+    : `${who} at the ${v.reason.check ?? v.reason.name} check: ${v.reason.message}`
 }
 
 function Stat({ label, value }: { label: string; value: number | string }): React.ReactNode {

@@ -16,7 +16,7 @@ import {
 import { buildMapModel, type MapModel } from '@/lib/client/map-model'
 import { syntheticSnapshot } from '@/lib/client/synthetic-mesh'
 import { useMeshSnapshot } from '@/lib/client/use-mesh'
-import { NetworkMap } from './network-map'
+import { NetworkMap, TRUST_RING_COLORS } from './network-map'
 
 /** Props of {@link MapView}. */
 export interface MapViewProps {
@@ -139,6 +139,7 @@ function MapBody({
             data-peer-id={n.id}
             data-self={n.isSelf ? 'true' : undefined}
             data-opacity={n.opacity.toFixed(2)}
+            data-trust={n.trust?.state}
           >
             {n.isSelf ? `${n.label} (you)` : n.label}
           </li>
@@ -240,7 +241,38 @@ function Legend(): React.ReactNode {
           </li>
         </ul>
       </div>
+      <div data-testid="map-legend-trust">
+        <p className="mb-1 text-slate-500">TrustChain (your direct peers)</p>
+        <ul className="space-y-0.5">
+          <li className="flex items-center gap-1.5">
+            <TrustRing color={TRUST_RING_COLORS.verified} /> certificate verified
+          </li>
+          <li className="flex items-center gap-1.5">
+            <TrustRing color={TRUST_RING_COLORS.pending} dashed /> handshake in progress
+          </li>
+          <li className="flex items-center gap-1.5">
+            <TrustRing color={TRUST_RING_COLORS.refused} /> refused (click for why)
+          </li>
+        </ul>
+      </div>
     </div>
+  )
+}
+
+function TrustRing({
+  color,
+  dashed = false,
+}: {
+  color: string
+  dashed?: boolean
+}): React.ReactNode {
+  return (
+    <span
+      className={`inline-block h-3 w-3 rounded-full border-[1.5px] p-[1.5px] ${dashed ? 'border-dashed' : ''}`}
+      style={{ borderColor: color }}
+    >
+      <span className="block h-full w-full rounded-full bg-slate-300" />
+    </span>
   )
 }
 

@@ -1,4 +1,5 @@
 'use client'
+import Link from 'next/link'
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { forceCollide } from 'd3-force-3d'
 import type ForceGraph from 'force-graph'
@@ -83,6 +84,14 @@ const COLOR_BROWSER = '#cbd5e1' // slate-300
 const COLOR_SERVER = '#38bdf8' // sky-400: headless Node.js nodes
 const COLOR_SELECTED_RING = '#f8fafc' // slate-50
 const COLOR_LABEL = '#cbd5e1'
+/** TrustChain rings around direct peers (legend in map-view.tsx). */
+export const TRUST_RING_COLORS = {
+  verified: '#34d399', // emerald-400
+  pending: '#fbbf24', // amber-400
+  refused: '#f43f5e', // rose-500
+} as const
+/** Zoom level from which a verified / refused peer also gets a ✓ / × badge. */
+const BADGE_MIN_ZOOM = 2.2
 
 /** Props of {@link NetworkMap}. */
 export interface NetworkMapProps {
@@ -494,9 +503,24 @@ function drawNode(
       : COLOR_BROWSER
   ctx.fill()
 
+  // TrustChain verdict on a direct peer: a ring, dashed while the handshake runs.
+  let ringR = r + 3 / scale
+  if (m.trust !== null) {
+    ctx.beginPath()
+    ctx.arc(x, y, r + 2 / scale, 0, 2 * Math.PI)
+    ctx.lineWidth = 1.5 / scale
+    ctx.strokeStyle = TRUST_RING_COLORS[m.trust.state]
+    ctx.setLineDash(m.trust.state === 'pending' ? [2 / scale, 2 / scale] : [])
+    ctx.stroke()
+    ctx.setLineDash([])
+    ringR = r + 4.5 / scale
+    if (m.trust.state !== 'pending' && scale >= BADGE_MIN_ZOOM)
+      drawBadge(ctx, x, y, r, m.trust.state)
+  }
+
   if (m.isSelf || selected || hovered) {
     ctx.beginPath()
-    ctx.arc(x, y, r + 3 / scale, 0, 2 * Math.PI)
+    ctx.arc(x, y, ringR, 0, 2 * Math.PI)
     ctx.lineWidth = (selected ? 2 : 1.5) / scale
     ctx.strokeStyle = selected || hovered ? COLOR_SELECTED_RING : COLOR_SELF_RING
     ctx.stroke()
@@ -512,6 +536,39 @@ function drawNode(
     ctx.fillText(text, x, y + r + 4 / scale)
   }
   ctx.globalAlpha = 1
+}
+
+/** A small ✓ (verified) or × (refused) badge at the node's upper right. */
+function drawBadge(
+  ctx: CanvasRenderingContext2D,
+  x: number,
+  y: number,
+  r: number,
+  state: 'verified' | 'refused',
+): void {
+  const bx = x + r * 0.9
+  const by = y - r * 0.9
+  const br = r * 0.6
+  ctx.beginPath()
+  ctx.arc(bx, by, br, 0, 2 * Math.PI)
+  ctx.fillStyle = TRUST_RING_COLORS[state]
+  ctx.fill()
+  ctx.beginPath()
+  if (state === 'verified') {
+    ctx.moveTo(bx - br * 0.5, by)
+    ctx.lineTo(bx - br * 0.1, by + br * 0.4)
+    ctx.lineTo(bx + br * 0.5, by - br * 0.4)
+  } else {
+    ctx.moveTo(bx - br * 0.4, by - br * 0.4)
+    ctx.lineTo(bx + br * 0.4, by + br * 0.4)
+    ctx.moveTo(bx + br * 0.4, by - br * 0.4)
+    ctx.lineTo(bx - br * 0.4, by + br * 0.4)
+  }
+  ctx.lineWidth = br * 0.35
+  ctx.lineCap = 'round'
+  ctx.strokeStyle = '#020617' // slate-950
+  ctx.stroke()
+  ctx.lineCap = 'butt'
 }
 
 /** Ask force-graph for one more frame (it pauses drawing while nothing changes). */
@@ -548,7 +605,19 @@ function withAlpha(hex: string, alpha: number): string {
 function tooltipHtml(m: MapNode, nowMs: number): string {
   const seen = m.isSelf ? 'this tab' : `seen ${formatAgo(nowMs - m.lastSeen)}`
   const links = `${m.neighbours.length} link${m.neighbours.length === 1 ? '' : 's'}`
-  return `<b>${escapeHtml(m.isSelf ? `you · ${m.label}` : m.label)}</b><br>${escapeHtml(seen)} · ${links}`
+  const trust = m.trust === null ? '' : `<br>TrustChain: ${escapeHtml(trustText(m.trust))}`
+  return `<b>${escapeHtml(m.isSelf ? `you · ${m.label}` : m.label)}</b><br>${escapeHtml(seen)} · ${links}${trust}`
+}
+
+/** One line on a direct peer's TrustChain handshake, e.g. "refused by you (chain)". */
+function trustText(t: NonNullable<MapNode['trust']>): string {
+  if (t.state === 'verified') return 'certificate verified'
+  if (t.state === 'pending') return 'handshake in progress'
+  const check = t.reason?.check === undefined ? '' : ` (${t.reason.check})`
+  const gone = t.connected ? '' : ', disconnected'
+  return t.refusedBy === 'peer'
+    ? `refused this tab${check}${gone}`
+    : `refused by this tab${check}${gone}`
 }
 
 function escapeHtml(s: string): string {
@@ -616,6 +685,10 @@ function NodeDetails({
           <dd className="text-slate-200">{caps?.platform ?? 'unknown'}</dd>
           <dt className="text-slate-500">Cores</dt>
           <dd className="text-slate-200">{caps?.cores ?? 'unknown'}</dd>
+          <dt className="text-slate-500">TrustChain</dt>
+          <dd data-testid="map-node-trust" className="text-slate-200">
+            <TrustDetails node={node} />
+          </dd>
           <dt className="text-slate-500">Memory</dt>
           <dd className="text-slate-200">
             {caps?.memoryGiB == null ? 'unknown' : `${caps.memoryGiB} GiB`}
@@ -675,5 +748,49 @@ function NodeDetails({
         </section>
       </div>
     </aside>
+  )
+}
+
+/** The TrustChain line of the details panel: this tab's verdict on a direct peer, and why. */
+function TrustDetails({ node }: { node: MapNode }): React.ReactNode {
+  const t = node.trust
+  if (node.isSelf) {
+    return <span className="text-slate-400">this tab (see the Node page)</span>
+  }
+  if (t === null) {
+    return <span className="text-slate-400">not a direct peer: not checked by this tab</span>
+  }
+  if (t.state === 'verified') {
+    return (
+      <span className="text-emerald-300">
+        ✓ verified
+        {t.logIndex !== null && (
+          <>
+            {' · '}
+            <Link
+              href={`/trustchain?index=${t.logIndex}`}
+              className="underline hover:text-emerald-200"
+            >
+              certificate #{t.logIndex}
+            </Link>
+          </>
+        )}
+      </span>
+    )
+  }
+  if (t.state === 'pending') return <span className="text-amber-300">handshake in progress…</span>
+  return (
+    <span className="text-rose-300">
+      ✗ {t.refusedBy === 'peer' ? 'refused this tab' : 'refused by this tab'}
+      {!t.connected && <span className="text-rose-300/70"> (link closed)</span>}
+      {t.reason?.check !== undefined && (
+        <span className="ml-1 rounded bg-rose-950 px-1 font-mono text-[11px]">
+          {t.reason.check}
+        </span>
+      )}
+      {t.reason !== null && (
+        <span className="mt-0.5 block text-xs text-rose-200/80">{t.reason.message}</span>
+      )}
+    </span>
   )
 }

@@ -609,12 +609,11 @@ export async function verifyCertificate(
       )
     ).certificates.find((x) => x.serialHex === cert.serialHex)
     let proof: { index: number; size: number; proof: string[]; checkpoint: string } | null = null
-    if (found !== undefined && found.logIndex < status.size) {
-      proof = await getJson(
-        c,
-        `/api/trustchain/proof?index=${found.logIndex}&size=${status.size}`,
-        signal,
-      )
+    if (found !== undefined) {
+      // Logged after the status was read: the log has grown since, prove against its new size.
+      const size =
+        found.logIndex < status.size ? status.size : (await fetchLogStatus(c, signal)).size
+      proof = await getJson(c, `/api/trustchain/proof?index=${found.logIndex}&size=${size}`, signal)
     }
     const note = proof?.checkpoint ?? status.checkpoint
     let checkpoint: Checkpoint | null = null
