@@ -21,14 +21,14 @@ interface WycheproofFile {
 }
 
 const VECTORS = new URL(
-  '../../../shared/vectors/ed25519/wycheproof_ed25519_test.json',
+  '../../testdata/vectors/ed25519/wycheproof_ed25519_test.json',
   import.meta.url,
 )
 
 function loadWycheproof(): WycheproofFile {
   const path = fileURLToPath(VECTORS)
   if (!existsSync(path)) {
-    throw new Error(`Wycheproof Ed25519 vectors are missing at ${path}: restore ../shared/vectors.`)
+    throw new Error(`Wycheproof Ed25519 vectors are missing at ${path}: restore testdata/vectors (a copy of ../shared/vectors).`)
   }
   return JSON.parse(readFileSync(path, 'utf8')) as WycheproofFile
 }

@@ -28,7 +28,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 
-const VECTORS = new URL('../../../shared/vectors/merkle/', import.meta.url)
+const VECTORS = new URL('../../testdata/vectors/merkle/', import.meta.url)
 
 const b64 = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'base64'))
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'))

@@ -45,13 +45,13 @@ import { parseTlogProof, type TlogProof } from '../../trustchain/tlog-proof'
 const REPO = fileURLToPath(new URL('../../..', import.meta.url))
 const ENTRY = join(REPO, 'bin', 'trustchain-log.ts')
 /** Concurrent issuing clients. */
-const CLIENTS = 16
+const CLIENTS = 32
 /** Crash, restart, issue again: the second crash hits a log that was recovered once already. */
 const CRASHES = 2
 /** Load before the kill. Long enough for many batches, short enough for a 2-core machine. */
 const LOAD_MS = 1_750
 /** The kill waits for this many issuance requests in flight, so it lands mid-batch. */
-const MIN_IN_FLIGHT = CLIENTS / 4
+const MIN_IN_FLIGHT = CLIENTS / 2
 /** Parallel requests while auditing. */
 const AUDIT_CONCURRENCY = 16
 /** No request may hang the test: a live server answers well within this. */
