@@ -28,7 +28,9 @@ const VECTORS = new URL(
 function loadWycheproof(): WycheproofFile {
   const path = fileURLToPath(VECTORS)
   if (!existsSync(path)) {
-    throw new Error(`Wycheproof Ed25519 vectors are missing at ${path}: restore testdata/vectors (a copy of ../shared/vectors).`)
+    throw new Error(
+      `Wycheproof Ed25519 vectors are missing at ${path}: restore testdata/vectors (a copy of ../shared/vectors).`,
+    )
   }
   return JSON.parse(readFileSync(path, 'utf8')) as WycheproofFile
 }
