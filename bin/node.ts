@@ -16,7 +16,7 @@ import { parseBootstrapAnswer } from '../lib/mesh/bootstrap-answer'
 import { createMeshNode } from '../lib/mesh/libp2p-config'
 import { MeshNode } from '../lib/mesh/node'
 import { loadOrCreateKey } from '../lib/server/key-file'
-import { TrustchainClient } from '../lib/trustchain/client'
+import { NO_PERSISTENCE, TrustchainClient } from '../lib/trustchain/client'
 import { TrustchainGuard } from '../lib/trustchain/guard'
 import { connectionTransport } from '../lib/mesh/transport'
 
@@ -59,11 +59,7 @@ async function startOne(o: Options): Promise<MeshNode> {
       publicKey: privateKey.publicKey.raw,
       sign: (data) => privateKey.sign(data),
       now: () => Date.now(),
-      persistence: {
-        load: () => Promise.resolve({}),
-        saveCertificate: () => Promise.resolve(),
-        saveCheckpoint: () => Promise.resolve(),
-      },
+      persistence: NO_PERSISTENCE,
     },
   )
   const guard = new TrustchainGuard(

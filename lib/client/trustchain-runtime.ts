@@ -2,7 +2,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { putSlotValue, readSlotValue } from '@/lib/adapters/idb-slot'
-import { TrustchainClient, type HeldCertificate } from '@/lib/trustchain/client'
+import { NO_PERSISTENCE, TrustchainClient, type HeldCertificate } from '@/lib/trustchain/client'
 import type { Hello } from '@/lib/trustchain/handshake-codec'
 
 /**
@@ -55,11 +55,7 @@ function clientFor(slot: number | null, key: PrivateKey, persist: boolean): Trus
               saveCertificate: (c) => putSlotValue(slot, 'certificate', c),
               saveCheckpoint: (note) => putSlotValue(slot, 'checkpoint', note),
             }
-          : {
-              load: () => Promise.resolve({}),
-              saveCertificate: () => Promise.resolve(),
-              saveCheckpoint: () => Promise.resolve(),
-            },
+          : NO_PERSISTENCE,
     },
   )
 }

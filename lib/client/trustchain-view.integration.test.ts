@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServer, type Server } from 'node:http'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { readServerConfig } from '@/lib/server/config'
-import { systemClock } from '@/lib/ports'
-import { TrustchainService } from '@/lib/server/trustchain/service'
-import { handleTrustchainRequest } from '@/lib/server/trustchain/http'
-import { TrustchainClient, type HeldCertificate } from '@/lib/trustchain/client'
+import type { TrustchainService } from '@/lib/server/trustchain/service'
+import { startTestTrustchain, type TestTrustchain } from '@/lib/server/trustchain/test-server'
+import { NO_PERSISTENCE, TrustchainClient, type HeldCertificate } from '@/lib/trustchain/client'
 import { parseCertificate } from '@/lib/trustchain/certificate'
 import { revocationMessage } from '@/lib/trustchain/log-entry'
 import { signNote } from '@/lib/trustchain/note'
@@ -30,34 +23,19 @@ import {
  * The /trustchain page's verifier and log watcher against the real TrustChain API (CA, SQLite
  * log, HTTP routes) over a socket, as the browser reaches it.
  */
-let dataDir: string
-let server: Server
+let fixture: TestTrustchain
 let service: TrustchainService
 let components: TrustchainViewComponents
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'trustchain-view-'))
-  const config = readServerConfig({
-    DATA_DIR: dataDir,
-    HASHCASH_BITS: '8',
-    ISSUE_RATE_PER_MINUTE: '600',
-    ISSUE_BURST: '200',
-  })
-  service = await TrustchainService.open(config, systemClock)
-  server = createServer((req, res) => {
-    void handleTrustchainRequest(req, res, service, 'test-client').then((handled) => {
-      if (!handled) res.writeHead(404).end()
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  fixture = await startTestTrustchain('trustchain-view-')
+  service = fixture.service
+  const base = fixture.base
   components = { fetch: (path, init) => fetch(base + path, init), now: () => Date.now() }
 })
 
 afterAll(async () => {
-  server?.close()
-  await service?.close()
-  await rm(dataDir, { recursive: true, force: true })
+  await fixture?.close()
 })
 
 async function issue(key?: PrivateKey): Promise<{ held: HeldCertificate; peerId: string }> {
@@ -71,11 +49,7 @@ async function issue(key?: PrivateKey): Promise<{ held: HeldCertificate; peerId:
       publicKey: k.publicKey.raw,
       sign: (d) => k.sign(d),
       now: () => Date.now(),
-      persistence: {
-        load: () => Promise.resolve({}),
-        saveCertificate: () => Promise.resolve(),
-        saveCheckpoint: () => Promise.resolve(),
-      },
+      persistence: NO_PERSISTENCE,
     },
   )
   return { held: await client.start(), peerId }

@@ -4,7 +4,7 @@ import { TrustchainError } from './errors'
 import type { Hello } from './handshake-codec'
 import { mintHashcash } from './hashcash'
 import { popMessage, stampResource } from './issuance'
-import { parseVerifierKey } from './note'
+import { decodeBase64, encodeBase64, parseVerifierKey } from './note'
 import { parseTlogProof } from './tlog-proof'
 import { checkConsistency, openCheckpoint, verifyBundle, type TrustAnchors } from './verify'
 
@@ -24,6 +24,13 @@ export interface TrustchainPersistence {
   load(): Promise<{ certificate?: HeldCertificate; checkpoint?: string }>
   saveCertificate(c: HeldCertificate): Promise<void>
   saveCheckpoint(note: string): Promise<void>
+}
+
+/** Persistence that keeps nothing: a headless or throwaway client starts from the server each time. */
+export const NO_PERSISTENCE: TrustchainPersistence = {
+  load: () => Promise.resolve({}),
+  saveCertificate: () => Promise.resolve(),
+  saveCheckpoint: () => Promise.resolve(),
 }
 
 /** The ports of a {@link TrustchainClient}. */
@@ -249,9 +256,9 @@ export class TrustchainClient extends EventTarget {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         peerId: this.#c.peerId,
-        publicKey: toBase64(this.#c.publicKey),
+        publicKey: encodeBase64(this.#c.publicKey),
         nonce: challenge.nonce,
-        signature: toBase64(signature),
+        signature: encodeBase64(signature),
         stamp,
       }),
     })) as {
@@ -315,7 +322,17 @@ export class TrustchainClient extends EventTarget {
     const r = (await this.#json(`/api/trustchain/consistency?from=${size1}&to=${size2}`)) as {
       proof: string[]
     }
-    return r.proof.map(fromBase64)
+    return r.proof.map((h) => {
+      const bytes = decodeBase64(h)
+      if (bytes === undefined) {
+        throw new TrustchainRequestError(
+          'The log answered a malformed consistency proof.',
+          'ERR_HTTP',
+          200,
+        )
+      }
+      return bytes
+    })
   }
 
   async #fetchAnchors(): Promise<TrustAnchors> {
@@ -359,14 +376,4 @@ function raceSignal<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true })
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
-}
-
-function toBase64(b: Uint8Array): string {
-  let s = ''
-  for (const x of b) s += String.fromCharCode(x)
-  return btoa(s)
-}
-
-function fromBase64(s: string): Uint8Array {
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0))
 }

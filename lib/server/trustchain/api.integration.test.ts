@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createServer, type Server } from 'node:http'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
-import type { AddressInfo } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { readServerConfig } from '../config'
-import { systemClock } from '../../ports'
-import { TrustchainService } from './service'
-import { handleTrustchainRequest } from './http'
-import { TrustchainClient } from '../../trustchain/client'
+import type { TrustchainService } from './service'
+import { startTestTrustchain, type TestTrustchain } from './test-server'
+import { NO_PERSISTENCE, TrustchainClient } from '../../trustchain/client'
 import { mintHashcash } from '../../trustchain/hashcash'
 import { popMessage, stampResource } from '../../trustchain/issuance'
 import { revocationMessage } from '../../trustchain/log-entry'
@@ -30,33 +26,18 @@ import { parseCertificate } from '../../trustchain/certificate'
  * browser does it, openssl's verdict on the result, the tlog-tiles tree as an auditor reads it,
  * revocation, and refusal of bad requests without any change to the log.
  */
-let dataDir: string
-let server: Server
+let fixture: TestTrustchain
 let service: TrustchainService
 let base: string
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'trustchain-api-'))
-  const config = readServerConfig({
-    DATA_DIR: dataDir,
-    HASHCASH_BITS: '8',
-    ISSUE_RATE_PER_MINUTE: '600',
-    ISSUE_BURST: '200',
-  })
-  service = await TrustchainService.open(config, systemClock)
-  server = createServer((req, res) => {
-    void handleTrustchainRequest(req, res, service, 'test-client').then((handled) => {
-      if (!handled) res.writeHead(404).end()
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  fixture = await startTestTrustchain('trustchain-api-')
+  service = fixture.service
+  base = fixture.base
 })
 
 afterAll(async () => {
-  server?.close()
-  await service?.close()
-  await rm(dataDir, { recursive: true, force: true })
+  await fixture?.close()
 })
 
 function clientFor(key: PrivateKey): TrustchainClient {
@@ -68,11 +49,7 @@ function clientFor(key: PrivateKey): TrustchainClient {
       publicKey: key.publicKey.raw,
       sign: (d) => key.sign(d),
       now: () => Date.now(),
-      persistence: {
-        load: () => Promise.resolve({}),
-        saveCertificate: () => Promise.resolve(),
-        saveCheckpoint: () => Promise.resolve(),
-      },
+      persistence: NO_PERSISTENCE,
     },
   )
 }
