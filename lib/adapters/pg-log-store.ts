@@ -24,6 +24,12 @@ import {
   type LogStoreCallOptions,
   type RevocationRecord,
 } from '../trustchain/log-store'
+import {
+  toCertificate,
+  toRevocation,
+  type CertificateRow,
+  type RevocationRow,
+} from './log-store-rows'
 
 /** Options of {@link openPgLogStore}. */
 export interface PgLogStoreInit {
@@ -48,42 +54,6 @@ const TYPES: CustomTypesConfig = {
     oid === INT8_OID && format !== 'binary'
       ? (value: string) => Number(value)
       : pg.types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
-}
-
-interface CertificateRow {
-  log_index: number
-  serial_hex: string
-  peer_id: string
-  not_before: number
-  not_after: number
-}
-
-interface RevocationRow {
-  log_index: number
-  serial_hex: string
-  peer_id: string
-  revoked_at: number
-  reason: string
-}
-
-function toCertificate(row: CertificateRow): CertificateRecord {
-  return {
-    serialHex: row.serial_hex,
-    peerId: row.peer_id,
-    logIndex: row.log_index,
-    notBefore: row.not_before,
-    notAfter: row.not_after,
-  }
-}
-
-function toRevocation(row: RevocationRow): RevocationRecord {
-  return {
-    serialHex: row.serial_hex,
-    peerId: row.peer_id,
-    logIndex: row.log_index,
-    revokedAt: row.revoked_at,
-    reason: row.reason,
-  }
 }
 
 /** A plain Uint8Array of its own: pg hands out Buffers that may share a pooled slab. */

@@ -21,6 +21,12 @@ import {
   type LogStoreCallOptions,
   type RevocationRecord,
 } from '../trustchain/log-store'
+import {
+  toCertificate,
+  toRevocation,
+  type CertificateRow,
+  type RevocationRow,
+} from './log-store-rows'
 
 /**
  * How long a connection waits for another one's write lock before failing, in ms. Appends hold
@@ -69,42 +75,6 @@ interface HeadRow {
   size: number
   root_hash: Uint8Array | null
   checkpoint: string | null
-}
-
-interface CertificateRow {
-  log_index: number
-  serial_hex: string
-  peer_id: string
-  not_before: number
-  not_after: number
-}
-
-interface RevocationRow {
-  log_index: number
-  serial_hex: string
-  peer_id: string
-  revoked_at: number
-  reason: string
-}
-
-function toCertificate(row: CertificateRow): CertificateRecord {
-  return {
-    serialHex: row.serial_hex,
-    peerId: row.peer_id,
-    logIndex: row.log_index,
-    notBefore: row.not_before,
-    notAfter: row.not_after,
-  }
-}
-
-function toRevocation(row: RevocationRow): RevocationRecord {
-  return {
-    serialHex: row.serial_hex,
-    peerId: row.peer_id,
-    logIndex: row.log_index,
-    revokedAt: row.revoked_at,
-    reason: row.reason,
-  }
 }
 
 function isDuplicate(err: unknown): boolean {
