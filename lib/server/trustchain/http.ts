@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { encodeEntryBundle, parseTilePath, readTile, TILE_WIDTH } from '../../trustchain/tiles'
+import {
+  encodeEntryBundle,
+  isTileAvailable,
+  parseTilePath,
+  readTile,
+  TILE_WIDTH,
+} from '../../trustchain/tiles'
 import { ApiError } from './api-error'
 import type { TrustchainService } from './service'
 
@@ -173,11 +179,13 @@ async function serveLog(
   } catch (err) {
     throw new ApiError(404, 'NotFound', 'ERR_TILE_PATH', (err as Error).message)
   }
-  // How many items the tile's row holds at this tree size: hashes at tree level 8·L, or entries.
-  const perItem = tile.kind === 'entries' ? 1 : TILE_WIDTH ** tile.level
-  const items = Math.floor(head.size / perItem)
-  const available = Math.min(TILE_WIDTH, items - tile.index * TILE_WIDTH)
-  if (available < tile.width) {
+  // An entry bundle exists exactly when the level-0 hash tile of the same index and width does.
+  const asHashTile = {
+    level: tile.kind === 'entries' ? 0 : tile.level,
+    index: tile.index,
+    width: tile.width,
+  }
+  if (!isTileAvailable(asHashTile, head.size)) {
     throw new ApiError(404, 'NotFound', 'ERR_TILE_MISSING', 'This tile does not exist (yet).')
   }
   const cache = tile.width === TILE_WIDTH ? IMMUTABLE : MOVING
