@@ -73,7 +73,12 @@ async function startOne(o: Options): Promise<MeshNode> {
   )
   guard.addEventListener('change', () => {
     for (const v of guard.verdicts()) {
-      if (v.state === 'refused' || v.state === 'refused-by-peer') node.avoid(v.peerId, 60_000)
+      // Only a failed check is a reason to stay away; a handshake that timed out or broke
+      // (e.g. the CA was restarting) is redialled as usual.
+      const failedCheck = v.reason?.check !== undefined
+      if ((v.state === 'refused' || v.state === 'refused-by-peer') && failedCheck) {
+        node.avoid(v.peerId, 60_000)
+      }
     }
   })
   await guard.start()

@@ -118,9 +118,14 @@ async function boot(): Promise<MeshNode> {
     },
   )
   guard.addEventListener('change', () => {
-    // A refused peer is not redialled for a minute: the refusal would only repeat.
+    // A peer that failed a check is not redialled for a minute: the refusal would only repeat.
     for (const v of guard.verdicts()) {
-      if (v.state === 'refused' || v.state === 'refused-by-peer') node.avoid(v.peerId, 60_000)
+      // Only a failed check is a reason to stay away; a handshake that timed out or broke
+      // (e.g. the CA was restarting) is redialled as usual.
+      const failedCheck = v.reason?.check !== undefined
+      if ((v.state === 'refused' || v.state === 'refused-by-peer') && failedCheck) {
+        node.avoid(v.peerId, 60_000)
+      }
     }
     publish()
   })

@@ -70,6 +70,8 @@ export class TrustchainRequestError extends TrustchainError {
 }
 
 const HASHCASH_SLICE = 2_000
+/** Wait between two attempts to get a certificate while a handshake waits for one. */
+const HELLO_RETRY_MS = 1_000
 
 /**
  * A node's TrustChain client: gets and renews its certificate (challenge, hashcash stamp, proof
@@ -137,7 +139,18 @@ export class TrustchainClient extends EventTarget {
 
   /** This node's hello; waits for the certificate. */
   async hello(options: { signal?: AbortSignal } = {}): Promise<Hello> {
-    const held = await raceSignal(this.start(), options.signal)
+    // While the server cannot be reached (it restarts, the network is down) keep trying until
+    // the caller gives up: not having a certificate yet is no reason to fail a peer at once.
+    let held: HeldCertificate
+    for (;;) {
+      try {
+        held = await raceSignal(this.start(), options.signal)
+        break
+      } catch (err) {
+        if (options.signal?.aborted === true || options.signal === undefined) throw err
+        await raceSignal(sleep(HELLO_RETRY_MS), options.signal)
+      }
+    }
     const der = parseCertificate(held.pem).der
     return {
       certificate: der,
@@ -366,6 +379,10 @@ export class TrustchainClient extends EventTarget {
   #changed(): void {
     this.dispatchEvent(new Event('change'))
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function raceSignal<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
