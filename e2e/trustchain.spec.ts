@@ -100,8 +100,16 @@ test('tabs get certificates, verify each other, and refuse a tab with a tampered
         .toBe(false)
     }
     // The refused tab is told why, too.
-    const seen = (await state(bad.page)).refusals
-    expect(seen.some((r) => r.state === 'refused-by-peer' && r.reason?.check === check)).toBe(true)
+    // (Its list shows refusals of closed links: the link closes 0.5 s after the verdict.)
+    await expect
+      .poll(
+        async () =>
+          (await state(bad.page)).refusals.some(
+            (r) => r.state === 'refused-by-peer' && r.reason?.check === check,
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe(true)
     // And its home page shows it, with the failed check.
     await expect(bad.page.getByTestId('refusals')).toContainText(check)
     await bad.context.close()
