@@ -7,7 +7,7 @@ import type { Hello } from '@/lib/trustchain/handshake-codec'
 
 /**
  * The tab's TrustChain client, loaded as its own chunk once the node runs: certificate parsing
- * and checking (@peculiar/x509, the Merkle proofs) stay out of the code a tab needs to join.
+ * and checking (the certificate parser, Ed25519 in JS, the Merkle proofs) stay out of the code a tab needs to join.
  */
 export interface TabTrustchain {
   client: TrustchainClient

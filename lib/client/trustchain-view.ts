@@ -4,7 +4,7 @@
  * the checks of DESIGN.md §3 one by one so the page can list each; the inclusion path as a
  * picture; and the small summaries the home page and the map need.
  *
- * The verification code (@peculiar/x509, the Merkle proofs, the note signatures) is loaded with
+ * The verification code (the certificate parser, the Merkle proofs, the note signatures) is loaded with
  * `import()` inside the functions that need it: importing this module costs the home page
  * nothing beyond a few small helpers.
  */

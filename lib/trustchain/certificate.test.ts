@@ -7,10 +7,13 @@ import {
   Extension,
   KeyUsageFlags,
   KeyUsagesExtension,
+  Name,
   SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
+  X509Certificate,
   X509CertificateGenerator,
   type JsonGeneralNames,
+  type JsonNameParams,
 } from '@peculiar/x509'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -23,6 +26,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { CertificateIssuer, certificateToPem, createRootCertificate } from '../server/ca'
 import {
   MAX_CERTIFICATE_BYTES,
+  PEER_URI_PREFIX,
   parseCertificate,
   peerIdOfPublicKey,
   verifyCertificateSignature,
@@ -63,6 +67,12 @@ function identity(seed: Uint8Array = ed25519.utils.randomSecretKey()) {
   return { publicKey, peerId: peerIdOfPublicKey(publicKey) }
 }
 
+/** The key and claimed peer ID of an issuance request for a fresh identity. */
+function identityRequest() {
+  const who = identity()
+  return { publicKey: who.publicKey, claimedPeerId: who.peerId, serial: serial() }
+}
+
 function serial(): Uint8Array {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16))
   bytes[0] = (bytes[0]! & 0x7f) | 0x01
@@ -99,7 +109,7 @@ function issue(root: Root, who = identity()): Uint8Array {
 
 interface Craft {
   subject?: string
-  issuer?: string
+  issuer?: string | Name
   san?: JsonGeneralNames | null
   sanCritical?: boolean
   basic?: BasicConstraintsExtension | null
@@ -150,6 +160,66 @@ async function craft(root: Root, options: Craft = {}): Promise<Uint8Array> {
     crypto,
   )
   return new Uint8Array(cert.rawData)
+}
+
+/**
+ * What @peculiar/x509 (the decoder parseCertificate replaced) reads from `der`, in the shape of
+ * a ParsedCertificate: the reference of the differential tests below.
+ */
+function x509View(der: Uint8Array): ParsedCertificate {
+  const cert = new X509Certificate(Uint8Array.from(der))
+  const isCa = cert.getExtension(BasicConstraintsExtension)?.ca === true
+  const uri = cert.getExtension(SubjectAlternativeNameExtension)?.names.items[0]?.value
+  const ski = cert.getExtension(SubjectKeyIdentifierExtension)?.keyId
+  const aki = cert.getExtension(AuthorityKeyIdentifierExtension)?.keyId
+  return {
+    der,
+    // The TBS exactly as encoded sits behind a getter that the typings mark private.
+    tbs: new Uint8Array((cert as unknown as { tbs: ArrayBuffer }).tbs),
+    signature: new Uint8Array(cert.signature),
+    serialHex: cert.serialNumber,
+    notBefore: cert.notBefore.getTime(),
+    notAfter: cert.notAfter.getTime(),
+    subjectPublicKey: new Uint8Array(cert.publicKey.rawData).slice(-32),
+    peerId: isCa || uri === undefined ? null : uri.slice(PEER_URI_PREFIX.length),
+    isCa,
+    subjectKeyId: ski === undefined ? null : Uint8Array.from(Buffer.from(ski, 'hex')),
+    authorityKeyId: aki === undefined ? null : Uint8Array.from(Buffer.from(aki, 'hex')),
+    issuerDn: cert.issuer,
+    subjectDn: cert.subject,
+  }
+}
+
+const ED25519_ALGORITHM_DER = Uint8Array.of(0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70)
+
+/** Tag and shortest-form length, then the parts: one DER element, built by hand. */
+function tlv(tag: number, ...parts: (Uint8Array | number[])[]): Uint8Array {
+  const body = parts.flatMap((part) => Array.from(part))
+  const length = body.length
+  const head =
+    length < 0x80 ? [length] : length < 0x100 ? [0x81, length] : [0x82, length >> 8, length & 0xff]
+  return Uint8Array.of(tag, ...head, ...body)
+}
+
+/**
+ * `der` with its issuer Name replaced by `name` (any bytes) and everything else, the signature
+ * included, kept: the result parses, or not, on the strength of the name alone.
+ */
+function withIssuerName(der: Uint8Array, name: Uint8Array): Uint8Array {
+  const { tbs, signature } = parseCertificate(der)
+  const fields: Uint8Array[] = []
+  let pos = tbs[1]! & 0x80 ? 2 + (tbs[1]! & 0x7f) : 2
+  while (pos < tbs.length) {
+    const first = tbs[pos + 1]!
+    const count = first & 0x80 ? first & 0x7f : 0
+    let length = count ? 0 : first
+    for (let i = 0; i < count; i++) length = length * 256 + tbs[pos + 2 + i]!
+    const end = pos + 2 + count + length
+    fields.push(tbs.subarray(pos, end))
+    pos = end
+  }
+  fields[3] = name // version, serialNumber, signature, issuer
+  return tlv(0x30, tlv(0x30, ...fields), ED25519_ALGORITHM_DER, tlv(0x03, [0], signature))
 }
 
 describe('certificates', () => {
@@ -426,6 +496,223 @@ describe('certificates', () => {
         verifyCertificateSignature(parseCertificate(aliceDer), parseCertificate(aliceDer)),
       )
       expect(JSON.parse(JSON.stringify(err))).toMatchObject(CHAIN)
+    })
+  })
+
+  describe('parseCertificate against @peculiar/x509', () => {
+    const SWITCH_2050 = Date.UTC(2050, 0, 1)
+    const BACKDATE_MS = 60_000
+
+    async function wideIssuer(): Promise<{ der: Uint8Array; issuer: CertificateIssuer }> {
+      const key = generateKeyPairSync('ed25519').privateKey
+      const der = await createRootCertificate(key, {
+        now: Date.UTC(1999, 0, 1),
+        validityDays: 40_000,
+      })
+      return { der, issuer: new CertificateIssuer({ privateKey: key, certificateDer: der }) }
+    }
+
+    it('reads the root and many issued certificates as @peculiar/x509 does', async () => {
+      expect(root.parsed).toEqual(x509View(root.der))
+      const wide = await wideIssuer()
+      expect(parseCertificate(wide.der)).toEqual(x509View(wide.der))
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.uint8Array({ minLength: 1, maxLength: 20 }),
+          fc.oneof(
+            fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) }),
+            // notBefore (now − 60 s) and notAfter on either side of the UTCTime/GeneralizedTime switch.
+            fc.integer({ min: SWITCH_2050 - 5000, max: SWITCH_2050 + BACKDATE_MS + 5000 }),
+          ),
+          fc.oneof(fc.integer({ min: 1, max: 400 * DAY_MS }), fc.integer({ min: 1, max: 5000 })),
+          (seed, serialBytes, now, validityMs) => {
+            serialBytes[0] = serialBytes[0]! & 0x7f
+            fc.pre(serialBytes.some((b) => b !== 0))
+            const who = identity(seed)
+            const der = wide.issuer.issue({
+              publicKey: who.publicKey,
+              claimedPeerId: who.peerId,
+              serial: serialBytes,
+              now,
+              validityMs,
+            })
+            expect(parseCertificate(der)).toEqual(x509View(der))
+          },
+        ),
+        { numRuns: 300 },
+      )
+    })
+
+    it('reads the last UTCTime second and the first GeneralizedTime one as @peculiar/x509 does', async () => {
+      const wide = await wideIssuer()
+      const cases = [
+        { now: SWITCH_2050 - 1000 - DAY_MS, validityMs: DAY_MS, notAfter: SWITCH_2050 - 1000 },
+        { now: SWITCH_2050 - DAY_MS, validityMs: DAY_MS, notAfter: SWITCH_2050 },
+        {
+          now: SWITCH_2050 + BACKDATE_MS - 1000,
+          validityMs: DAY_MS,
+          notBefore: SWITCH_2050 - 1000,
+        },
+        { now: SWITCH_2050 + BACKDATE_MS, validityMs: DAY_MS, notBefore: SWITCH_2050 },
+      ]
+      for (const { now, validityMs, ...expected } of cases) {
+        const who = identity()
+        const der = wide.issuer.issue({
+          publicKey: who.publicKey,
+          claimedPeerId: who.peerId,
+          serial: serial(),
+          now,
+          validityMs,
+        })
+        const parsed = parseCertificate(der)
+        expect(parsed).toMatchObject(expected)
+        expect(parsed).toEqual(x509View(der))
+      }
+    })
+
+    it('renders any root name as @peculiar/x509 does, in the root and in what it issues', async () => {
+      const tricky = fc.constantFrom(...'#, +"\\<>;=\'()-./:?AZaz09éü€✓', '😀')
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            fc.string({ unit: tricky, minLength: 1, maxLength: 24 }),
+            fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
+          ),
+          async (name) => {
+            // @peculiar/x509 (which builds the root) reads a leading '#' as hex DER.
+            fc.pre(name.length <= 64 && !/\p{Cc}/u.test(name) && !name.startsWith('#'))
+            const key = generateKeyPairSync('ed25519').privateKey
+            const der = await createRootCertificate(key, { now: T0, name })
+            const parsed = parseCertificate(der)
+            expect(parsed).toEqual(x509View(der))
+            const issued = new CertificateIssuer({ privateKey: key, certificateDer: der }).issue({
+              ...identityRequest(),
+              now: T0,
+              validityMs: DAY_MS,
+            })
+            expect(parseCertificate(issued)).toEqual(x509View(issued))
+            verifyCertificateSignature(parseCertificate(issued), parsed)
+          },
+        ),
+        { numRuns: 60 },
+      )
+    })
+
+    it('renders DNs of every string type, escape and multi-valued RDN as @peculiar/x509 does', async () => {
+      const names: JsonNameParams[] = [
+        [{ CN: ['alice'], O: ['HyperMesh'] }, { C: ['FR'] }],
+        [{ CN: [{ bmpString: 'Zürich ✓' }] }, { O: [{ universalString: 'Ünïcode' }] }],
+        [{ OU: [{ utf8String: 'a,b+c;d<e>f"g\\h' }] }, { L: [{ printableString: 'A-Z (x)' }] }],
+        [{ E: ['alice@example.org'] }, { DC: ['example'] }, { DC: ['org'] }],
+        [{ '1.2.3.4': ['#0101ff'] }, { '2.5.4.99': ['an unknown type'] }, { ST: [''] }],
+        [{ CN: ['two\r\nbreaks\r\nand\ta tab'] }, { SN: [' spaces around '] }],
+        [{ T: [{ utf8String: '#not hex' }] }, { O: [{ printableString: '#' }] }],
+        [{ G: ['😀 beyond the BMP'] }, { I: ['ÿ'] }],
+      ]
+      for (const json of names) {
+        const der = await craft(root, { issuer: new Name(json) })
+        const parsed = parseCertificate(der)
+        expect(parsed).toEqual(x509View(der))
+        expect(thrown(() => verifyCertificateSignature(parsed, root.parsed))).toMatchObject(CHAIN)
+      }
+    })
+
+    it('renders hand-built Names byte for byte as @peculiar/x509 does', () => {
+      const oid = (...arcs: number[]) => tlv(0x06, arcs)
+      const attributeType = fc.constantFrom(
+        ...[0x03, 0x04, 0x06, 0x07, 0x08, 0x0a, 0x0b, 0x0c, 0x2a, 0x2b, 0x63].map((arc) =>
+          oid(0x55, 0x04, arc),
+        ),
+        oid(0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19), // DC
+        oid(0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01), // E
+        oid(0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x07), // 1.3.6.1.4.1.99999.7
+        oid(0x88, 0x37, 0x03), // 2.999.3
+      )
+      const specials = fc.constantFrom(...' #,+"\\<>;=\r\n\tAz09', '\u00e9', '\u00ff')
+      const octets = fc.oneof(
+        fc.uint8Array({ maxLength: 12 }),
+        fc.string({ unit: specials, maxLength: 8 }).map((s) => Buffer.from(s, 'latin1')),
+        fc.string({ unit: 'grapheme', maxLength: 6 }).map((s) => Buffer.from(s, 'utf8')),
+      )
+      const codeUnits = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 6 })
+      const attributeValue = fc.oneof(
+        // PrintableString, TeletexString, IA5String, UTF8String (valid UTF-8 or not)
+        fc.tuple(fc.constantFrom(0x13, 0x14, 0x16, 0x0c), octets).map(([tag, b]) => tlv(tag, b)),
+        codeUnits.map((units) =>
+          tlv(
+            0x1e,
+            units.flatMap((u) => [u >> 8, u & 0xff]),
+          ),
+        ),
+        codeUnits.map((units) =>
+          tlv(
+            0x1c,
+            units.flatMap((u) => [0, 0, u >> 8, u & 0xff]),
+          ),
+        ),
+        fc.constantFrom(
+          tlv(0x05),
+          tlv(0x01, [0xff]),
+          tlv(0x02, [0x05]),
+          tlv(0x04, [0xaa, 0xbb]),
+          tlv(0x12, [0x31, 0x20, 0x32]),
+          tlv(0x1a, [0x41]),
+          tlv(0x30, tlv(0x02, [0x01])),
+        ),
+      )
+      const name = fc
+        .array(fc.array(fc.tuple(attributeType, attributeValue), { minLength: 1, maxLength: 3 }), {
+          maxLength: 4,
+        })
+        .map((rdns) =>
+          tlv(0x30, ...rdns.map((rdn) => tlv(0x31, ...rdn.map(([t, v]) => tlv(0x30, t, v))))),
+        )
+      fc.assert(
+        fc.property(name, (issuerName) => {
+          const der = withIssuerName(aliceDer, issuerName)
+          expect(parseCertificate(der)).toEqual(x509View(der))
+        }),
+        { numRuns: 600 },
+      )
+    })
+
+    it('accepts a bit flip or a splice only if @peculiar/x509 reads the same, and never chains', () => {
+      let accepted = 0
+      const check = (mutated: Uint8Array) => {
+        let parsed: ParsedCertificate
+        try {
+          parsed = parseCertificate(mutated)
+        } catch (err) {
+          expect(err).toMatchObject(MALFORMED)
+          return
+        }
+        accepted++
+        expect(parsed).toEqual(x509View(mutated))
+        expect(thrown(() => verifyCertificateSignature(parsed, root.parsed))).toMatchObject(CHAIN)
+      }
+      for (const der of [aliceDer, root.der]) {
+        for (let bit = 0; bit < der.length * 8; bit++) {
+          const flipped = der.slice()
+          flipped[bit >> 3]! ^= 1 << (bit & 7)
+          check(flipped)
+        }
+      }
+      fc.assert(
+        fc.property(
+          fc.constantFrom(aliceDer, root.der),
+          fc.nat({ max: 600 }),
+          fc.nat({ max: 16 }),
+          fc.uint8Array({ maxLength: 16 }),
+          (der, at, removed, inserted) => {
+            fc.pre(at <= der.length && (removed > 0 || inserted.length > 0))
+            check(Uint8Array.of(...der.subarray(0, at), ...inserted, ...der.subarray(at + removed)))
+          },
+        ),
+        { numRuns: 500 },
+      )
+      // Flips in the signature, the keys, the serials and the peer ID parse.
+      expect(accepted).toBeGreaterThan(2 * 64 * 8)
     })
   })
 
