@@ -45,3 +45,12 @@ export function seededRandom(seed: number): Random {
     },
   }
 }
+
+/**
+ * Verifies Ed25519 signatures by the consensus rule (lib/crypto/ed25519-rule.ts): the same answer
+ * for every input on every platform. Synchronous so pure cores stay synchronous; a browser
+ * adapter verifies natively (WebCrypto is async) ahead of time and answers from its cache.
+ */
+export interface SignatureVerifier {
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
+}
