@@ -200,14 +200,24 @@ export function mintHashcash(init: MintHashcashInit): string | null {
   checkInteger('mintHashcash.maxIterations', maxIterations, 0, Number.MAX_SAFE_INTEGER)
 
   // Encode the fixed part once and write only the nonce digits per attempt: the loop is hot.
+  // The whole 64-byte blocks of the prefix are hashed once (the SHA-256 midstate) and each attempt
+  // only continues from a copy of that state: with a peer ID and a challenge in the resource the
+  // prefix is ~100 bytes, so this halves the compressions per attempt (2 → 1).
   const prefix = new TextEncoder().encode(`${HASHCASH_VERSION}:${bits}:${nowSeconds}:${resource}:`)
-  const buf = new Uint8Array(prefix.length + HASHCASH_MAX_NONCE_DIGITS)
-  buf.set(prefix)
+  const whole = prefix.length - (prefix.length % 64)
+  const midstate = sha256.create().update(prefix.subarray(0, whole))
+  const tail = prefix.length - whole
+  const buf = new Uint8Array(tail + HASHCASH_MAX_NONCE_DIGITS)
+  buf.set(prefix.subarray(whole))
   const end = Math.min(startNonce + maxIterations, Number.MAX_SAFE_INTEGER + 1)
   for (let nonce = startNonce; nonce < end; nonce++) {
     const hex = nonce.toString(16)
-    for (let i = 0; i < hex.length; i++) buf[prefix.length + i] = hex.charCodeAt(i)
-    if (leadingZeroBits(sha256(buf.subarray(0, prefix.length + hex.length))) >= bits) {
+    for (let i = 0; i < hex.length; i++) buf[tail + i] = hex.charCodeAt(i)
+    const hash = midstate
+      .clone()
+      .update(buf.subarray(0, tail + hex.length))
+      .digest()
+    if (leadingZeroBits(hash) >= bits) {
       return `${HASHCASH_VERSION}:${bits}:${nowSeconds}:${resource}:${hex}`
     }
   }
