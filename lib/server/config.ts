@@ -27,6 +27,31 @@ export interface ServerConfig {
   /** PostgreSQL for the TrustChain log (`DATABASE_URL`); null = node:sqlite in DATA_DIR. */
   databaseUrl: string | null
   trustchain: TrustchainConfig
+  chain: ChainConfig
+}
+
+/** Ledger and consensus settings (README "Configuration", docs/consensus.md). */
+export interface ChainConfig {
+  /** Run the server's anchor validator. `HYPERMESH_ANCHOR`, default 1 (0 turns it off). */
+  anchor: boolean
+  /**
+   * Genesis parameters, used only when the chain is created (first start with an empty DATA_DIR);
+   * afterwards the stored genesis (DATA_DIR/chain-genesis.cbor) rules.
+   */
+  genesis: {
+    /** Blocks per epoch. `CHAIN_EPOCH_BLOCKS`, default 60 (about a minute when idle). */
+    epochBlocks: number
+    /** Credits granted to a node on its first registration. `CHAIN_REGISTRATION_GRANT`, default 1000. */
+    registrationGrant: number
+    /** Most grants per epoch. `CHAIN_MAX_GRANTS_PER_EPOCH`, default 1000. */
+    maxGrantsPerEpoch: number
+    /** Leading zero bits of a registration's hashcash stamp. `CHAIN_HASHCASH_BITS`, default 12. */
+    hashcashBits: number
+    /** The anchor validator's stake at genesis, in credits. `CHAIN_ANCHOR_STAKE`, default 1000. */
+    anchorStake: number
+  }
+  /** Wait after a commit before the next height, ms (the idle block interval). `CHAIN_BLOCK_INTERVAL_MS`, default 1000. */
+  blockIntervalMs: number
 }
 
 /** TrustChain settings (README "Configuration", docs/trustchain.md). */
@@ -103,6 +128,35 @@ export function readServerConfig(
       issueBurst: intFrom('ISSUE_BURST', env.ISSUE_BURST, 20, 1, 10_000_000),
       origin: env.LOG_ORIGIN === undefined || env.LOG_ORIGIN === '' ? null : env.LOG_ORIGIN,
       adminKey: adminKeyFrom(env.TRUSTCHAIN_ADMIN_KEY),
+    },
+    chain: {
+      anchor: intFrom('HYPERMESH_ANCHOR', env.HYPERMESH_ANCHOR, 1, 0, 1) === 1,
+      genesis: {
+        epochBlocks: intFrom('CHAIN_EPOCH_BLOCKS', env.CHAIN_EPOCH_BLOCKS, 60, 2, 1_000_000),
+        registrationGrant: intFrom(
+          'CHAIN_REGISTRATION_GRANT',
+          env.CHAIN_REGISTRATION_GRANT,
+          1000,
+          0,
+          1_000_000_000,
+        ),
+        maxGrantsPerEpoch: intFrom(
+          'CHAIN_MAX_GRANTS_PER_EPOCH',
+          env.CHAIN_MAX_GRANTS_PER_EPOCH,
+          1000,
+          0,
+          1_000_000,
+        ),
+        hashcashBits: intFrom('CHAIN_HASHCASH_BITS', env.CHAIN_HASHCASH_BITS, 12, 0, 32),
+        anchorStake: intFrom('CHAIN_ANCHOR_STAKE', env.CHAIN_ANCHOR_STAKE, 1000, 1, 1_000_000_000),
+      },
+      blockIntervalMs: intFrom(
+        'CHAIN_BLOCK_INTERVAL_MS',
+        env.CHAIN_BLOCK_INTERVAL_MS,
+        1000,
+        0,
+        60_000,
+      ),
     },
   }
 }
