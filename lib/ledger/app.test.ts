@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createLedgerApp } from './app'
 import { toHex } from './codec'
-import { MAX_AMOUNT } from './constants'
+import { MAX_AMOUNT, MEMPOOL_NONCE_WINDOW } from './constants'
 import { decodeFactValue, accountKey, nodeKey, HEAD_KEY } from './values'
 import { account, checkSupply, proveFact, totalSupply, verifyFact } from './queries'
 import type { LedgerState } from './state'
@@ -138,10 +138,26 @@ describe('ledger application: every refusal has its typed error and leaves the s
   })
 
   it('wrong nonce, and a replayed transaction (double spend)', () => {
+    // A later nonce within the window waits in the mempool (checkTx admits it) but never executes
+    // before the ones in front of it; beyond the window even the mempool refuses it.
+    const early = tx(s0, alice, 'transfer', { to: bob.publicKey, amount: 1n }, { nonce: 1 })
+    expect(thrown(() => ledger.app.executeBlock(s0, nextContext(s0), [early]))).toMatchObject({
+      name: 'BadNonceError',
+      txIndex: 0,
+    })
+    expect(() => ledger.app.checkTx(s0, early)).not.toThrow()
     expectRefused(
       ledger,
       s0,
-      [tx(s0, alice, 'transfer', { to: bob.publicKey, amount: 1n }, { nonce: 1 })],
+      [
+        tx(
+          s0,
+          alice,
+          'transfer',
+          { to: bob.publicKey, amount: 1n },
+          { nonce: MEMPOOL_NONCE_WINDOW },
+        ),
+      ],
       'BadNonceError',
     )
     const spend = tx(s0, alice, 'transfer', { to: bob.publicKey, amount: 9_000n })

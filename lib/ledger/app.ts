@@ -11,7 +11,12 @@
  */
 import type { Application, BlockContext, CommitteeMember } from '../consensus/application'
 import type { SignatureVerifier } from '../ports'
-import { COMMITTEE_DELAY_EPOCHS, EVIDENCE_MAX_AGE_EPOCHS, PUBLIC_KEY_BYTES } from './constants'
+import {
+  COMMITTEE_DELAY_EPOCHS,
+  EVIDENCE_MAX_AGE_EPOCHS,
+  MEMPOOL_NONCE_WINDOW,
+  PUBLIC_KEY_BYTES,
+} from './constants'
 import { toHex } from './codec'
 import { electCommittee, epochOf, firstHeightOf, lastHeightOf, type Candidate } from './committee'
 import {
@@ -127,6 +132,7 @@ function runTx(
   bytes: Uint8Array,
   kinds: TxKindRegistry,
   apply: boolean,
+  nonceWindow = 1,
 ): DecodedTx {
   const g = view.genesis
   if (!(bytes instanceof Uint8Array)) throw new LedgerArgumentError('tx', 'must be bytes')
@@ -139,7 +145,12 @@ function runTx(
     if (kind.createsAccount !== true) throw new UnknownAccountError(toHex(tx.from))
     account = EMPTY_ACCOUNT
   }
-  if (tx.nonce !== account.nonce) throw new BadNonceError(account.nonce, tx.nonce)
+  // Execution needs the exact next nonce. The mempool also admits a few later ones, so a sender can
+  // have several transactions in flight; they execute only in nonce order (the proposer orders
+  // them, lib/consensus/core.ts), and a gap keeps the later ones waiting, never executed.
+  if (tx.nonce < account.nonce || tx.nonce >= account.nonce + nonceWindow) {
+    throw new BadNonceError(account.nonce, tx.nonce)
+  }
   if (g.trustchainRoot !== undefined && kind.needsCertificate !== false) {
     const node = view.node(tx.from)
     if (node === undefined || node.certExpiry === null) throw new CertificateRequiredError()
@@ -286,7 +297,7 @@ export function createLedgerApp(init: LedgerAppInit): LedgerApp {
     checkTx(state, tx) {
       // For the mempool: against the state as it is, at the next height and the last block time.
       const view = new LedgerView(state, state.height + 1, state.time, verifier)
-      runTx(view, tx, kinds, false)
+      runTx(view, tx, kinds, false, MEMPOOL_NONCE_WINDOW)
     },
 
     executeBlock(state, context, txs) {

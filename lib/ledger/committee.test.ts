@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createLedgerApp } from './app'
 import { toHex } from './codec'
 import { electCommittee, epochOf, firstHeightOf, lastHeightOf, scalePowers } from './committee'
-import { MAX_TOTAL_POWER } from './constants'
+import { MAX_TOTAL_POWER, UNBONDING_EPOCHS } from './constants'
 import type { GenesisConfig } from './genesis'
 import { account, checkSupply, proveFact } from './queries'
 import type { LedgerState } from './state'
@@ -173,7 +173,7 @@ describe('committee of the ledger', () => {
 })
 
 describe('unbonding', () => {
-  it('releases unstaked credits at the first block of epoch current + 2, slashable until then', () => {
+  it('releases unstaked credits at the first block of epoch current + UNBONDING_EPOCHS, slashable until then', () => {
     const ledger = setup()
     const s0 = ledger.genesisState
     const s1 = ledger.app.executeBlock(s0, nextContext(s0), [
@@ -186,31 +186,33 @@ describe('unbonding', () => {
     expect(account(s2, carol.publicKey)).toMatchObject({
       balance: 10_000n - 303n,
       stake: 150n,
-      unbonding: [{ amount: 150n, release: 2 }],
+      unbonding: [{ amount: 150n, release: UNBONDING_EPOCHS }],
     })
     const s5 = runTo(ledger, s2, 5, [alice, bob])
-    // Epoch 1: another unstake, released at epoch 3.
+    // Epoch 1: another unstake, released at epoch 1 + UNBONDING_EPOCHS.
     const s6 = ledger.app.executeBlock(s5, nextContext(s5, [alice, bob]), [
       tx(s5, carol, 'unstake', { amount: 10n }),
     ])
     expect(account(s6, carol.publicKey)?.unbonding).toEqual([
-      { amount: 150n, release: 2 },
-      { amount: 10n, release: 3 },
+      { amount: 150n, release: UNBONDING_EPOCHS },
+      { amount: 10n, release: 1 + UNBONDING_EPOCHS },
     ])
-    const s8 = runTo(ledger, s6, 8, [alice, bob])
-    expect(account(s8, carol.publicKey)?.balance).toBe(10_000n - 304n)
-    const s9 = runTo(ledger, s8, 9, [alice, bob])
-    expect(account(s9, carol.publicKey)).toMatchObject({
+    // Epochs are 4 blocks: epoch e starts at height 4e + 1.
+    const first = (epoch: number) => 4 * epoch + 1
+    const before = runTo(ledger, s6, first(UNBONDING_EPOCHS) - 1, [alice, bob])
+    expect(account(before, carol.publicKey)?.balance).toBe(10_000n - 304n)
+    const released = runTo(ledger, before, first(UNBONDING_EPOCHS), [alice, bob])
+    expect(account(released, carol.publicKey)).toMatchObject({
       balance: 10_000n - 304n + 150n,
       stake: 140n,
-      unbonding: [{ amount: 10n, release: 3 }],
+      unbonding: [{ amount: 10n, release: 1 + UNBONDING_EPOCHS }],
     })
-    const s13 = runTo(ledger, s9, 13, [alice, bob])
-    expect(account(s13, carol.publicKey)).toMatchObject({
+    const all = runTo(ledger, released, first(1 + UNBONDING_EPOCHS), [alice, bob])
+    expect(account(all, carol.publicKey)).toMatchObject({
       balance: 10_000n - 304n + 160n,
       unbonding: [],
     })
-    for (const s of [s2, s6, s9, s13]) expect(checkSupply(s).ok).toBe(true)
+    for (const s of [s2, s6, released, all]) expect(checkSupply(s).ok).toBe(true)
   })
 
   it('does not count unbonding credits in the election', () => {

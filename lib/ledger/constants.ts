@@ -76,8 +76,12 @@ export const MAX_COORDINATE_COMPONENT_MS = 1e6
 /** Largest Vivaldi error estimate (Serf's `VivaldiErrorMax`). */
 export const MAX_COORDINATE_ERROR = 1.5
 
-/** Epochs after the request that unstaked credits stay bonded (and slashable). */
-export const UNBONDING_EPOCHS = 2
+/**
+ * Epochs after the request that unstaked credits stay bonded (and slashable): the validator may
+ * still sit in the committee of the next epoch (elected two epochs ahead), and evidence of that
+ * epoch is accepted for two more (EVIDENCE_MAX_AGE_EPOCHS), so release comes after both.
+ */
+export const UNBONDING_EPOCHS = 4
 
 /** Stake changes take effect this many epochs later: the committee of `e + 2` is elected at the end of `e`. */
 export const COMMITTEE_DELAY_EPOCHS = 2
@@ -96,3 +100,6 @@ export const MAX_PROOF_BYTES = 16 * 1024
 
 /** Largest state value {@link decodeFactValue} accepts. */
 export const MAX_FACT_VALUE_BYTES = 64 * 1024
+
+/** How many nonces ahead of an account's next one the mempool admits (`checkTx`). */
+export const MEMPOOL_NONCE_WINDOW = 64

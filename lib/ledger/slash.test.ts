@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { encodeVote, voteSignBytes, type Vote } from '../consensus/vote'
 import { createLedgerApp } from './app'
 import { toHex } from './codec'
+import { UNBONDING_EPOCHS } from './constants'
 import { account, checkSupply, proveFact, supplyCounters } from './queries'
 import type { LedgerState } from './state'
 import {
@@ -69,7 +70,7 @@ describe('slashing', () => {
     const s4 = ledger.app.executeBlock(s3, nextContext(s3), [slash(s3, a, b)])
     expect(account(s4, bob.publicKey)).toMatchObject({
       stake: 360n,
-      unbonding: [{ amount: 90n, release: 2 }],
+      unbonding: [{ amount: 90n, release: UNBONDING_EPOCHS }],
     })
     // 10 % of 400 + 10 % of 100, plus carol's fee of 1.
     expect(supplyCounters(s4).burned - burnedBefore).toBe(51n)
