@@ -35,6 +35,8 @@ export default defineConfig({
       // issuance limit (default 30/min, burst 20) that a real deployment keeps.
       ISSUE_RATE_PER_MINUTE: '600',
       ISSUE_BURST: '200',
+      // Short epochs, so a tab that stakes joins the committee within seconds (two epochs later).
+      CHAIN_EPOCH_BLOCKS: '5',
     },
   },
 })

@@ -8,6 +8,7 @@ const LINKS = [
   { href: '/', label: 'Node' },
   { href: '/map', label: 'Network map' },
   { href: '/trustchain', label: 'TrustChain' },
+  { href: '/explorer', label: 'Explorer' },
 ]
 
 /** Top navigation with this node's live status. */
@@ -26,7 +27,7 @@ export function NavBar(): React.ReactNode {
           <Link
             key={l.href}
             href={l.href}
-            className={`whitespace-nowrap text-sm ${pathname === l.href ? 'text-emerald-300' : 'text-slate-400 hover:text-slate-200'}`}
+            className={`whitespace-nowrap text-sm ${isActive(pathname, l.href) ? 'text-emerald-300' : 'text-slate-400 hover:text-slate-200'}`}
           >
             {l.label}
           </Link>
@@ -40,4 +41,10 @@ export function NavBar(): React.ReactNode {
       </nav>
     </header>
   )
+}
+
+/** The link of the current page: its own path, or a page under it (/explorer/block/3). */
+function isActive(pathname: string | null, href: string): boolean {
+  if (pathname === null) return false
+  return href === '/' ? pathname === '/' : pathname === href || pathname.startsWith(`${href}/`)
 }

@@ -1,3 +1,4 @@
+import { LedgerCard } from './ledger-card'
 import { NodeStatus } from './node-status'
 
 export default function HomePage(): React.ReactNode {
@@ -12,6 +13,7 @@ export default function HomePage(): React.ReactNode {
         </p>
       </section>
       <NodeStatus />
+      <LedgerCard />
     </div>
   )
 }

@@ -6,6 +6,12 @@
  *   npm run node -- --slot 2                              # another persistent identity
  *   npm run node -- --ephemeral                           # a throw-away identity
  *   npm run node -- --count 8 --ephemeral                 # eight nodes in one process (load tests)
+ *   npm run node -- --validator-key data/chain-anchor.key # run the anchor validator here
+ *                                                         # (server started with HYPERMESH_ANCHOR=0)
+ *
+ * Persistent nodes also keep the ledger (blocks in DATA_DIR/chain-<chain ID>-<slot>.sqlite),
+ * register on it once they hold a certificate, and validate when elected; `--no-ledger` turns
+ * that off, `--ledger` turns it on for ephemeral nodes (their chain lives in memory).
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { cpus, totalmem } from 'node:os'
@@ -19,6 +25,15 @@ import { loadOrCreateKey } from '../lib/server/key-file'
 import { NO_PERSISTENCE, TrustchainClient } from '../lib/trustchain/client'
 import { TrustchainGuard } from '../lib/trustchain/guard'
 import { connectionTransport } from '../lib/mesh/transport'
+import { nodeEd25519Verifier } from '../lib/adapters/ed25519-node'
+import { libp2pChainNetwork } from '../lib/adapters/libp2p-chain-network'
+import { createMemoryKvStore } from '../lib/adapters/memory-kv-store'
+import { openSqliteKvStore } from '../lib/adapters/sqlite-kv-store'
+import { LedgerService } from '../lib/chain/ledger-service'
+import { formatCredits } from '../lib/chain/units'
+import { decodeGenesis } from '../lib/ledger/genesis'
+import { decodeLedgerState, encodeLedgerState } from '../lib/ledger/snapshot'
+import { systemClock } from '../lib/ports'
 
 interface Options {
   base: string
@@ -26,9 +41,59 @@ interface Options {
   slot: number
   ephemeral: boolean
   version: string
+  ledger: boolean
+  /** Run the ledger with this 32-byte secret key instead of the node's own (e.g. the anchor's). */
+  validatorKey: Uint8Array | null
 }
 
-async function startOne(o: Options): Promise<MeshNode> {
+interface Started {
+  node: MeshNode
+  ledger: LedgerService | null
+}
+
+/** Join the ledger of the server at `o.base`, if it runs one. */
+async function startLedger(
+  o: Options,
+  node: MeshNode,
+  secretKey: Uint8Array,
+  certificate: Promise<{ der: Uint8Array; notAfter: number }>,
+): Promise<LedgerService | null> {
+  const res = await fetch(`${o.base}/api/chain/genesis`)
+  if (res.status === 404) return null
+  if (!res.ok) throw new Error(`GET /api/chain/genesis answered ${res.status}`)
+  const genesis = decodeGenesis(new Uint8Array(await res.arrayBuffer()))
+  const kv = o.ephemeral
+    ? createMemoryKvStore()
+    : await openSqliteKvStore(join(o.dataDir, `chain-${genesis.chainId}-${o.slot}.sqlite`))
+  const network = await libp2pChainNetwork(node.libp2p as never, {
+    preferredSyncPeers: () => {
+      const relay = node.state().relayPeerId
+      return relay === null ? [] : [relay]
+    },
+  })
+  const ledger = new LedgerService(
+    { genesis },
+    {
+      secretKey,
+      kv,
+      network,
+      verifier: nodeEd25519Verifier(),
+      stateCodec: { encode: encodeLedgerState, decode: decodeLedgerState },
+      clock: systemClock,
+    },
+  )
+  await ledger.start()
+  if (o.validatorKey === null) {
+    certificate
+      .then((c) => ledger.register(c))
+      .catch((err: unknown) =>
+        console.error(`headless node ${node.peerId}: not registered on the ledger:`, err),
+      )
+  }
+  return ledger
+}
+
+async function startOne(o: Options): Promise<Started> {
   const privateKey = o.ephemeral
     ? await generateKeyPair('Ed25519')
     : await loadOrCreateKey(join(o.dataDir, `node-${o.slot}.key`))
@@ -84,12 +149,30 @@ async function startOne(o: Options): Promise<MeshNode> {
   await guard.start()
   await node.start()
   console.log(`headless node ${node.peerId} joining ${o.base}`)
-  trust.start().then(
+  const held = trust.start()
+  held.then(
     (c) =>
       console.log(`headless node ${node.peerId}: certificate ${c.serial}, log index ${c.logIndex}`),
     (err: unknown) => console.error(`headless node ${node.peerId}: no certificate:`, err),
   )
-  return node
+  const ledger = o.ledger
+    ? await startLedger(
+        o,
+        node,
+        o.validatorKey ?? privateKey.raw.slice(0, 32),
+        held.then((c) => ({
+          der: new Uint8Array(Buffer.from(c.pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64')),
+          notAfter: c.notAfter,
+        })),
+      )
+    : null
+  return { node, ledger }
+}
+
+function ledgerLine(ledger: LedgerService | null): string {
+  if (ledger === null) return ''
+  const s = ledger.summary()
+  return ` height=${s.height} balance=${formatCredits(BigInt(s.balance))}${s.validator ? ' validator' : ''}`
 }
 
 function intOption(name: string, value: string, min: number, max: number): number {
@@ -108,6 +191,9 @@ async function main(): Promise<void> {
       ephemeral: { type: 'boolean', default: false },
       url: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      ledger: { type: 'boolean' },
+      'no-ledger': { type: 'boolean', default: false },
+      'validator-key': { type: 'string' },
     },
   })
   const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -119,18 +205,28 @@ async function main(): Promise<void> {
   )
   const slot = intOption('slot', values.slot, 0, 1023)
   const count = intOption('count', values.count, 1, 256)
-  const nodes: MeshNode[] = []
+  const validatorKey =
+    values['validator-key'] === undefined
+      ? null
+      : new Uint8Array(await readFile(values['validator-key']))
+  if (validatorKey !== null && (validatorKey.length !== 32 || count !== 1)) {
+    throw new Error('--validator-key needs a 32-byte key file and --count 1')
+  }
+  const started: Started[] = []
   for (let i = 0; i < count; i++) {
-    nodes.push(
+    started.push(
       await startOne({
         base,
         dataDir: process.env.DATA_DIR ?? './data',
         slot: slot + i,
         ephemeral: values.ephemeral,
         version: pkg.version,
+        ledger: !values['no-ledger'] && (values.ledger ?? !values.ephemeral),
+        validatorKey,
       }),
     )
   }
+  const nodes = started.map((s) => s.node)
 
   const report = (): void => {
     for (const node of nodes) {
@@ -138,6 +234,7 @@ async function main(): Promise<void> {
       const direct = s.connections.filter((c) => c.transport === 'webrtc').length
       console.log(
         `[${new Date().toISOString()}] ${s.peerId.slice(-8)} relay=${s.relayConnected ? 'up' : 'down'} direct=${direct} nodes=${s.nodes.length}` +
+          ledgerLine(started.find((x) => x.node === node)?.ledger ?? null) +
           (s.relayError !== null ? ` problem="${s.relayError}"` : ''),
       )
     }
@@ -145,7 +242,12 @@ async function main(): Promise<void> {
   const timer = values.quiet ? null : setInterval(report, 5_000)
   const stop = (): void => {
     if (timer !== null) clearInterval(timer)
-    void Promise.allSettled(nodes.map((n) => n.stop())).finally(() => process.exit(0))
+    void Promise.allSettled(
+      started.map(async (s) => {
+        await s.ledger?.stop()
+        await s.node.stop()
+      }),
+    ).finally(() => process.exit(0))
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)

@@ -11,6 +11,7 @@ import { readServerConfig } from '../lib/server/config'
 import { registerServices } from '../lib/server/registry'
 import { TrustchainService } from '../lib/server/trustchain/service'
 import { handleTrustchainRequest } from '../lib/server/trustchain/http'
+import { ServerChainService } from '../lib/server/chain/service'
 import { systemClock } from '../lib/ports'
 
 async function main(): Promise<void> {
@@ -24,6 +25,11 @@ async function main(): Promise<void> {
   await bootstrap.start()
   const trustchain = await TrustchainService.open(config, systemClock)
   registerServices({ config, bootstrap, startedAt: Date.now(), version: pkg.version })
+  const chain = await ServerChainService.open(
+    config,
+    bootstrap.node as never,
+    trustchain.root.subjectPublicKey,
+  )
 
   if (dev) {
     // The tab's node is its own bundle (public/node/boot.js); keep it current while developing.
@@ -39,8 +45,8 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     // TrustChain's API and log tiles are served here, not through Next.js: issuance is a hot path.
     handleTrustchainRequest(req, res, trustchain, req.socket.remoteAddress ?? 'unknown')
-      .then((handled) => {
-        if (!handled) void handle(req, res)
+      .then(async (handled) => {
+        if (!handled && !(await chain.handle(req, res))) void handle(req, res)
       })
       .catch((err: unknown) => {
         console.error('request failed:', err)
@@ -54,6 +60,12 @@ async function main(): Promise<void> {
   console.log(`bootstrap relay ${health.peerId}`)
   console.log(`trustchain log ${trustchain.origin} (size ${trustchain.sequencer.head().size})`)
   for (const addr of health.listen) console.log(`  listening ${addr}`)
+  console.log(
+    `ledger ${chain.chain.genesis.chainId}` +
+      (chain.anchor === null
+        ? ' (no anchor validator here: HYPERMESH_ANCHOR=0)'
+        : ' with the anchor validator'),
+  )
 
   let stopping = false
   const shutdown = (signal: string): void => {
@@ -62,7 +74,9 @@ async function main(): Promise<void> {
     console.log(`${signal}: stopping`)
     server.close()
     server.closeAllConnections()
-    void Promise.allSettled([bootstrap.stop(), trustchain.close()]).finally(() => process.exit(0))
+    void Promise.allSettled([chain.close(), bootstrap.stop(), trustchain.close()]).finally(() =>
+      process.exit(0),
+    )
   }
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('SIGTERM', () => shutdown('SIGTERM'))

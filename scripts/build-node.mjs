@@ -14,6 +14,9 @@ export const options = {
     boot: 'lib/client/boot-entry.ts',
     early: 'lib/client/early-entry.ts',
     trustchain: 'lib/client/trustchain-runtime.ts',
+    // The tab's consensus worker (ledger, consensus, IndexedDB): a bundle of its own, loaded with
+    // `new Worker('/node/consensus-worker.js')` once the node has joined.
+    'consensus-worker': 'workers/consensus.worker.ts',
   },
   outdir: 'public/node',
   bundle: true,

@@ -182,6 +182,40 @@ async function boot(): Promise<MeshNode> {
   setInterval(publish, 1_000)
   await node.start()
   publish()
+  // The ledger (consensus worker) starts once the node has joined, or after 3 s (a lone tab with
+  // only the server's anchor validator still gets its chain): it stays off the join path.
+  let chainStarted = false
+  const startLedger = () => {
+    if (chainStarted) return
+    chainStarted = true
+    void import('./chain-bridge').then((m) =>
+      m.startChain({
+        libp2p: node.libp2p,
+        privateKey,
+        slot,
+        relayPeerId: () => node.state().relayPeerId,
+        certificate: () => {
+          const held = trustClient?.certificate() ?? null
+          return held === null ? null : { der: pemToDer(held.pem), notAfter: held.notAfter }
+        },
+        onCertificateChange: (listener) => {
+          let last: string | null = null
+          const check = () => {
+            const pem = trustClient?.certificate()?.pem ?? null
+            if (pem !== null && pem !== last) {
+              last = pem
+              listener()
+            }
+          }
+          setInterval(check, 2_000)
+        },
+      }),
+    )
+  }
+  node.addEventListener('change', () => {
+    if (node.state().firstDirectAt !== null) setTimeout(startLedger, 1_000)
+  })
+  setTimeout(startLedger, 3_000)
   if (new URLSearchParams(location.search).has('bench')) await exposeBenchApi(node)
   return node
 }
@@ -223,4 +257,10 @@ function toSnapshot(s: MeshNodeState, startedAt: number): Partial<MeshSnapshot> 
     dials: s.dials,
     joinMs: s.firstDirectAt === null ? null : Math.round(s.firstDirectAt - startedAt),
   }
+}
+
+/** DER bytes of a PEM certificate. */
+function pemToDer(pem: string): Uint8Array {
+  const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '')
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
 }

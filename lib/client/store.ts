@@ -24,6 +24,7 @@ export const INITIAL_SNAPSHOT: MeshSnapshot = {
   refusals: [],
   trustProblem: null,
   checkpointSize: null,
+  ledger: { status: 'off', publicKey: null, summary: null, recentRoots: [], problem: null },
 }
 
 /**

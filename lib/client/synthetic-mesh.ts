@@ -149,6 +149,7 @@ export function syntheticSnapshot(n: number, seed: number): MeshSnapshot {
     refusals: [],
     trustProblem: null,
     checkpointSize: null,
+    ledger: { status: 'off', publicKey: null, summary: null, recentRoots: [], problem: null },
   }
 }
 

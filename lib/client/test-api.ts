@@ -26,6 +26,21 @@ export interface HypermeshTestApi {
   connectionsCreated: number
   dials: MeshSnapshot['dials']
   joinMs: number | null
+  /** This node's view of the ledger, once its consensus worker runs (balance in base units, 10^-6 credit). */
+  ledger: {
+    height: number
+    stateRoot: string
+    balance: string
+    validator: boolean
+    /** This node's account key (hex), stake and the ledger's total supply, in base units. */
+    publicKey: string
+    stake: string
+    unbonding: string
+    totalSupply: string
+    registered: boolean
+    /** State roots of the last heights this tab committed, oldest first. */
+    recentRoots: { height: number; stateRoot: string }[]
+  } | null
 }
 
 function view(s: MeshSnapshot): HypermeshTestApi {
@@ -57,6 +72,21 @@ function view(s: MeshSnapshot): HypermeshTestApi {
     connectionsCreated: s.connectionsCreated,
     dials: s.dials,
     joinMs: s.joinMs,
+    ledger:
+      s.ledger.summary === null
+        ? null
+        : {
+            height: s.ledger.summary.height,
+            stateRoot: s.ledger.summary.stateRoot,
+            balance: s.ledger.summary.balance,
+            validator: s.ledger.summary.validator,
+            publicKey: s.ledger.summary.publicKey,
+            stake: s.ledger.summary.stake,
+            unbonding: s.ledger.summary.unbonding,
+            totalSupply: s.ledger.summary.totalSupply,
+            registered: s.ledger.summary.registered,
+            recentRoots: s.ledger.recentRoots,
+          },
   }
 }
 

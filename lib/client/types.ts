@@ -1,3 +1,4 @@
+import type { LedgerSummary } from '@/lib/chain/ledger-service'
 import type { DialStats } from '@/lib/mesh/node'
 import type { ConnectionInfo, Coordinate, NodeInfo } from '@/lib/mesh/types'
 
@@ -8,6 +9,19 @@ export type MeshStatus = 'starting' | 'connecting' | 'relay-only' | 'direct' | '
 export interface HeartbeatStats {
   accepted: number
   dropped: Record<string, number>
+}
+
+/** The tab's ledger, as its consensus worker reports it. */
+export interface LedgerSnapshot {
+  /** `unavailable`: the server runs no ledger; `failed`: see `problem`. */
+  status: 'off' | 'starting' | 'live' | 'unavailable' | 'failed'
+  /** This node's account key (hex), once the worker runs. */
+  publicKey: string | null
+  summary: LedgerSummary | null
+  /** State roots of the last committed heights this tab saw, oldest first (at most 32). */
+  recentRoots: { height: number; stateRoot: string }[]
+  /** A sentence for the page when something went wrong, else null. */
+  problem: string | null
 }
 
 /** The UI-side snapshot of the node, exposed to React and as `window.hypermesh`. */
@@ -33,6 +47,8 @@ export interface MeshSnapshot {
   dials: DialStats
   /** Page start → first direct WebRTC peer, ms; null until then. */
   joinMs: number | null
+  /** The ledger (consensus worker). */
+  ledger: LedgerSnapshot
   /** This node's TrustChain certificate, once it has one. */
   certificate: CertificateView | null
   /** TrustChain handshake outcome per open direct connection, by connection ID. */

@@ -46,4 +46,10 @@ export interface Application<S> {
   stateRoot(state: S): Uint8Array
   /** The committee that validates `height` (chosen at epoch boundaries from stake × uptime). */
   committee(state: S, height: number): readonly CommitteeMember[]
+  /**
+   * Optional: the sender and sequence number of a transaction, when the application orders each
+   * sender's transactions (account nonces). The proposer then puts each sender's pooled
+   * transactions in sequence order, whatever order gossip delivered them in. `null`: no order.
+   */
+  txSequence?(tx: Uint8Array): { sender: string; sequence: number } | null
 }

@@ -292,6 +292,8 @@ export function createLedgerApp(init: LedgerAppInit): LedgerApp {
   }
   const kinds = init.kinds ?? DEFAULT_TX_KINDS
   const genesisState = createGenesisState(init.genesis)
+  // Sender and nonce per pooled transaction, decoded once (the proposer orders by them).
+  const sequences = new WeakMap<Uint8Array, { sender: string; sequence: number } | null>()
 
   const app: Application<LedgerState> = {
     checkTx(state, tx) {
@@ -316,6 +318,20 @@ export function createLedgerApp(init: LedgerAppInit): LedgerApp {
       endBlock(view)
       view.put(HEAD_KEY, { height: context.height, time: context.time })
       return view.commit()
+    },
+
+    txSequence(tx) {
+      let seq = sequences.get(tx)
+      if (seq === undefined) {
+        try {
+          const d = decodeTx(tx, { kinds })
+          seq = { sender: toHex(d.from), sequence: d.nonce }
+        } catch {
+          seq = null
+        }
+        sequences.set(tx, seq)
+      }
+      return seq
     },
 
     stateRoot(state) {
