@@ -90,7 +90,7 @@ export function LedgerCard(): React.ReactNode {
             <div>
               <p
                 className="text-xs uppercase tracking-wide text-slate-500"
-                title="Unstaked credits, released after two epochs"
+                title="Unstaked credits, released four epochs after the request"
               >
                 Unbonding
               </p>
@@ -357,7 +357,9 @@ function StakeForm({
       <h2 className="text-sm font-medium text-slate-300">Stake</h2>
       <p className="mt-1 text-xs text-slate-500">
         Staked credits stand for the committee: validators are chosen by stake × uptime, two epochs
-        later. Unstaked credits are released after two epochs.
+        later. Unstaked credits stay slashable and are released four epochs later. While you are a
+        validator, keep this tab open: the chain stops when validators holding more than a third of
+        the power are gone, until they return.
       </p>
       <fieldset disabled={blocker !== null || track.phase === 'sending'} className="mt-3 space-y-2">
         <p className="h-4 text-xs text-slate-500">
@@ -404,7 +406,7 @@ function StakeForm({
 const DONE: Record<TxAction, (amount: string, to: string | null) => string> = {
   send: (amount, to) => `${amount} credits sent${to !== null ? ` to ${peerLabel(to).short}` : ''}.`,
   stake: (amount) => `${amount} credits staked: they count for the committee two epochs from now.`,
-  unstake: (amount) => `${amount} credits unstaked: released after two epochs.`,
+  unstake: (amount) => `${amount} credits unstaked: released four epochs from now.`,
 }
 
 /**

@@ -132,5 +132,19 @@ test('validator tabs agree on balances and supply while one closes and comes bac
   expect(held).toBeLessThanOrEqual(supply)
   expect(supply - held).toBeGreaterThanOrEqual(BigInt(anchor.anchor?.stake ?? '0'))
 
+  // The tabs unstake and wait until the committee no longer counts on them, so the server's chain
+  // keeps finalizing with its anchor after they close.
+  for (const tab of tabs) {
+    await tab.page.getByTestId('stake-amount').fill(String(stake))
+    await tab.page.getByTestId('unstake-submit').click()
+    await expect(tab.page.getByTestId('stake-result')).toContainText(/included in block \d+/, {
+      timeout: 30_000,
+    })
+  }
+  for (const tab of tabs) {
+    await expect
+      .poll(async () => (await state(tab.page)).ledger?.validator ?? true, { timeout: 90_000 })
+      .toBe(false)
+  }
   for (const tab of tabs) await tab.context.close()
 })

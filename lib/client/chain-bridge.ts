@@ -14,6 +14,7 @@ import type {
   FromChainWorker,
   ToChainWorker,
 } from '@/lib/chain/worker-protocol'
+import { keyHexFromPeerId } from './peer-key'
 import { meshStore } from './store'
 import type { LedgerSnapshot } from './types'
 
@@ -231,6 +232,28 @@ export async function startChain(init: ChainBridgeInit): Promise<void> {
       })
   }
   init.onCertificateChange(register)
+  // PoSpace (DESIGN.md §4): once a minute, attest the RTT measured to one direct peer (rotating
+  // through them), with this node's Vivaldi coordinate. A peer not registered on the ledger is
+  // refused by it; that costs nothing but the try.
+  let turn = 0
+  setInterval(() => {
+    const snap = meshStore.getSnapshot()
+    const summary = snap.ledger.summary
+    if (summary === null || !summary.registered || snap.coordinate === null) return
+    const measured = snap.connections.filter((c) => c.transport === 'webrtc' && c.rttMs !== null)
+    if (measured.length === 0) return
+    const peer = measured[turn++ % measured.length]!
+    let subject: string
+    try {
+      subject = keyHexFromPeerId(peer.peerId)
+    } catch {
+      return
+    }
+    const { vec, height, error } = snap.coordinate
+    handle
+      .request('attest', { subject, rttMs: peer.rttMs!, coord: { vec: [...vec], height, error } })
+      .catch(() => undefined)
+  }, 60_000)
   setInterval(() => {
     if (meshStore.getSnapshot().ledger.summary?.registered === false) registeredWith = null
     register()

@@ -47,7 +47,11 @@ export interface ChainConfig {
     maxGrantsPerEpoch: number
     /** Leading zero bits of a registration's hashcash stamp. `CHAIN_HASHCASH_BITS`, default 12. */
     hashcashBits: number
-    /** The anchor validator's stake at genesis, in credits. `CHAIN_ANCHOR_STAKE`, default 1000. */
+    /**
+     * The anchor validator's stake at genesis, in credits. `CHAIN_ANCHOR_STAKE`, default 100000:
+     * far above a tab's registration grant, so tabs that stake and then close cannot take more
+     * than a third of the power with them and halt the chain (docs/consensus.md, "Liveness").
+     */
     anchorStake: number
   }
   /** Wait after a commit before the next height, ms (the idle block interval). `CHAIN_BLOCK_INTERVAL_MS`, default 1000. */
@@ -148,7 +152,13 @@ export function readServerConfig(
           1_000_000,
         ),
         hashcashBits: intFrom('CHAIN_HASHCASH_BITS', env.CHAIN_HASHCASH_BITS, 12, 0, 32),
-        anchorStake: intFrom('CHAIN_ANCHOR_STAKE', env.CHAIN_ANCHOR_STAKE, 1000, 1, 1_000_000_000),
+        anchorStake: intFrom(
+          'CHAIN_ANCHOR_STAKE',
+          env.CHAIN_ANCHOR_STAKE,
+          100_000,
+          1,
+          1_000_000_000,
+        ),
       },
       blockIntervalMs: intFrom(
         'CHAIN_BLOCK_INTERVAL_MS',
