@@ -115,6 +115,8 @@ export interface ServerInit {
   timeoutMs?: number
   /** Progress label. */
   label?: string
+  /** Extra environment of the server (e.g. genesis settings). */
+  env?: Record<string, string>
 }
 
 /** A server the bench started; `stop()` kills its whole process group. */
@@ -261,6 +263,7 @@ export async function startServer(init: ServerInit = {}): Promise<BenchServer> {
       // All bench tabs get their certificates from one address: lift the per-address limit.
       ISSUE_RATE_PER_MINUTE: '6000',
       ISSUE_BURST: '1000',
+      ...init.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: npx → tsx → node, all killed together by `process.kill(-pid)`.

@@ -62,6 +62,7 @@ async function startLedger(
   if (res.status === 404) return null
   if (!res.ok) throw new Error(`GET /api/chain/genesis answered ${res.status}`)
   const genesis = decodeGenesis(new Uint8Array(await res.arrayBuffer()))
+  const interval = Number(res.headers.get('x-block-interval-ms'))
   const kv = o.ephemeral
     ? createMemoryKvStore()
     : await openSqliteKvStore(join(o.dataDir, `chain-${genesis.chainId}-${o.slot}.sqlite`))
@@ -72,7 +73,10 @@ async function startLedger(
     },
   })
   const ledger = new LedgerService(
-    { genesis },
+    {
+      genesis,
+      ...(Number.isInteger(interval) && interval >= 0 ? { timeouts: { commit: interval } } : {}),
+    },
     {
       secretKey,
       kv,

@@ -435,7 +435,8 @@ export class ChainNode<S> {
     if (raw !== undefined) {
       const snap = dagCbor.decode(raw) as Snapshot
       const stored = await this.block(snap.height)
-      if (stored !== null) {
+      // A store of another chain (same database name, new genesis) is ignored, not replayed.
+      if (stored !== null && stored.block.header.chainId === this.params.chainId) {
         const committee: CommitteeMember[] | null =
           snap.committee?.map((m) => ({ publicKey: m.k, power: m.p })) ?? null
         tip = {

@@ -88,6 +88,10 @@ export interface ChainBridgeInit {
 export async function startChain(init: ChainBridgeInit): Promise<void> {
   update({ status: 'starting', problem: null })
   let genesis: Uint8Array
+  let blockIntervalMs: number | undefined
+  // The chain's data is kept per chain ID: a server that starts a new chain (new DATA_DIR) must
+  // not find this tab replaying the old one.
+  let chainId = 'unknown'
   try {
     const res = await fetch('/api/chain/genesis', { cache: 'no-store' })
     if (res.status === 404) {
@@ -96,6 +100,11 @@ export async function startChain(init: ChainBridgeInit): Promise<void> {
     }
     if (!res.ok) throw new Error(`GET /api/chain/genesis: HTTP ${res.status}`)
     genesis = new Uint8Array(await res.arrayBuffer())
+    const id = res.headers.get('x-chain-id') ?? ''
+    if (/^[A-Za-z0-9._-]{1,64}$/.test(id)) chainId = id
+    const interval = Number(res.headers.get('x-block-interval-ms'))
+    if (Number.isInteger(interval) && interval >= 0 && interval <= 60_000)
+      blockIntervalMs = interval
   } catch (err) {
     update({
       status: 'failed',
@@ -103,7 +112,6 @@ export async function startChain(init: ChainBridgeInit): Promise<void> {
     })
     return
   }
-  const chainId = new URL(location.href).host
   const worker = new Worker('/node/consensus-worker.js', { type: 'module', name: 'consensus' })
   const post = (m: ToChainWorker) => worker.postMessage(m)
   const network = await libp2pChainNetwork(init.libp2p, {
@@ -192,7 +200,12 @@ export async function startChain(init: ChainBridgeInit): Promise<void> {
   const secretKey = init.privateKey.raw.slice(0, 32)
   post({
     type: 'init',
-    init: { genesis, secretKey, dbName: `hypermesh-chain-${chainId}-slot${init.slot ?? 'x'}` },
+    init: {
+      genesis,
+      secretKey,
+      dbName: `hypermesh-chain-${chainId}-slot${init.slot ?? 'x'}`,
+      ...(blockIntervalMs !== undefined ? { commitTimeoutMs: blockIntervalMs } : {}),
+    },
   })
   await started
   const handle: ChainBridgeHandle = {

@@ -21,6 +21,8 @@ import { loadOrCreateServerChain, type ServerChain } from './genesis-file'
 export class ServerChainService {
   readonly chain: ServerChain
   readonly anchor: LedgerService | null
+  /** The idle block interval every validator of this deployment uses (its commit timeout). */
+  readonly blockIntervalMs: number
   readonly #kv: KvStore | null
   readonly #stopNetwork: (() => Promise<void>) | null
 
@@ -29,8 +31,10 @@ export class ServerChainService {
     anchor: LedgerService | null,
     kv: KvStore | null,
     stop: (() => Promise<void>) | null,
+    blockIntervalMs: number,
   ) {
     this.chain = chain
+    this.blockIntervalMs = blockIntervalMs
     this.anchor = anchor
     this.#kv = kv
     this.#stopNetwork = stop
@@ -48,7 +52,9 @@ export class ServerChainService {
       trustchainRoot,
       now: Date.now(),
     })
-    if (!config.chain.anchor) return new ServerChainService(chain, null, null, null)
+    if (!config.chain.anchor) {
+      return new ServerChainService(chain, null, null, null, config.chain.blockIntervalMs)
+    }
     const kv = await openSqliteKvStore(join(config.dataDir, 'chain.sqlite'))
     const network = await libp2pChainNetwork(libp2p)
     const anchor = new LedgerService(
@@ -63,7 +69,13 @@ export class ServerChainService {
       },
     )
     await anchor.start()
-    return new ServerChainService(chain, anchor, kv, () => network.stop())
+    return new ServerChainService(
+      chain,
+      anchor,
+      kv,
+      () => network.stop(),
+      config.chain.blockIntervalMs,
+    )
   }
 
   /** Serve `/api/chain/*`; returns false for other paths. */
@@ -79,6 +91,8 @@ export class ServerChainService {
         'content-type': 'application/cbor',
         'cache-control': 'no-cache',
         'x-chain-id': this.chain.genesis.chainId,
+        // Not part of the genesis (not a consensus rule): the commit timeout validators use.
+        'x-block-interval-ms': String(this.blockIntervalMs),
       })
       res.end(Buffer.from(this.chain.genesisBytes))
       return true
