@@ -182,7 +182,7 @@ async function boot(): Promise<MeshNode> {
   setInterval(publish, 1_000)
   await node.start()
   publish()
-  // The ledger (consensus worker) starts once the node has joined, or after 3 s (a lone tab with
+  // The ledger (consensus worker) starts 2 s after the node has joined, or after 5 s (a lone tab with
   // only the server's anchor validator still gets its chain): it stays off the join path.
   let chainStarted = false
   const startLedger = () => {
@@ -213,9 +213,9 @@ async function boot(): Promise<MeshNode> {
     )
   }
   node.addEventListener('change', () => {
-    if (node.state().firstDirectAt !== null) setTimeout(startLedger, 1_000)
+    if (node.state().firstDirectAt !== null) setTimeout(startLedger, 2_000)
   })
-  setTimeout(startLedger, 3_000)
+  setTimeout(startLedger, 5_000)
   if (new URLSearchParams(location.search).has('bench')) await exposeBenchApi(node)
   return node
 }
