@@ -32,6 +32,7 @@ import {
 } from './map'
 import { MESH_USAGE, runMeshBench } from './mesh'
 import { runTrustchainBench, TRUSTCHAIN_USAGE } from './trustchain'
+import { CONSENSUS_USAGE, runConsensusBench } from './consensus'
 
 /** One entry of the registry: add a bench by adding a key here. */
 export interface BenchEntry {
@@ -58,6 +59,12 @@ export const BENCHES: Record<string, BenchEntry> = {
       'certificates/s (closed loop) and p50 at 100/s, SQLite and PostgreSQL, vs a bare route',
     usage: TRUSTCHAIN_USAGE,
     run: runTrustchainBench,
+  },
+  consensus: {
+    description:
+      'finality and transfers/s: simulated 31 validators at 50 ms RTT, 4 browser validators; Ed25519 rates vs native',
+    usage: CONSENSUS_USAGE,
+    run: runConsensusBench,
   },
 }
 

@@ -139,8 +139,16 @@ function walKey(record: PersistRecord): Uint8Array {
 }
 
 function encodeRecord(record: PersistRecord): Uint8Array {
+  // The lock keeps the locked block itself: a restarted validator must be able to propose it
+  // again (without it, a locked validator prevotes nil on everything else and can stall a height).
   return record.type === 'lock'
-    ? dagCbor.encode({ t: 'lock', h: record.height, r: record.round, b: record.blockHash })
+    ? dagCbor.encode({
+        t: 'lock',
+        h: record.height,
+        r: record.round,
+        b: record.blockHash,
+        k: record.block === undefined ? null : encodeBlock(record.block),
+      })
     : dagCbor.encode({ t: record.step, h: record.height, r: record.round, m: record.bytes })
 }
 
@@ -151,8 +159,17 @@ function decodeRecord(bytes: Uint8Array): PersistRecord {
     r: number
     b?: Uint8Array
     m?: Uint8Array
+    k?: Uint8Array | null
   }
-  if (m.t === 'lock') return { type: 'lock', height: m.h, round: m.r, blockHash: m.b! }
+  if (m.t === 'lock') {
+    return {
+      type: 'lock',
+      height: m.h,
+      round: m.r,
+      blockHash: m.b!,
+      ...(m.k instanceof Uint8Array ? { block: decodeBlock(m.k) } : {}),
+    }
+  }
   return { type: 'signed', height: m.h, round: m.r, step: m.t as 'proposal', bytes: m.m! }
 }
 

@@ -80,5 +80,5 @@ export const MAX_ROUNDS_AHEAD = 64
 /** Most messages of the next height kept while this node finishes the current one. */
 export const MAX_BUFFERED_MESSAGES = 2_048
 
-/** Most failed transactions the proposer removes while building one block before giving up on the rest. */
+/** Most failed transactions the proposer evicts or leaves out while building one block before giving up on the rest. */
 export const MAX_BLOCK_BUILD_EVICTIONS = 16

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { toHex } from './bytes'
 import { chainParams, genesisTip } from './chain'
-import { blockHash, type Block } from './codec'
+import type { Application } from './application'
+import { blockHash, decodeProposal, type Block } from './codec'
 import { makeCommittee, proposerOrder } from './committee'
 import { DEFAULT_TIMEOUTS } from './constants'
 import {
@@ -245,6 +246,33 @@ describe('restore after a crash', () => {
     expect(() => makeCore(tested).restore([])).not.toThrow()
   })
 
+  it('regression: a restarted locked validator proposes its locked block again (sim seed 41)', () => {
+    const before = lockedOnX()
+    const lock = before.records().find((r) => r.type === 'lock')
+    expect(lock).toMatchObject({ type: 'lock', round: 0, blockHash: hashX, block: blockX })
+    // Restarted with its records, but none of the round state: the proposal of X is gone.
+    const restored = new Driver(makeCore(tested), T0 + 1_000)
+    restored.core.restore(before.records())
+    restored.feed({ type: 'start' })
+    restored.timeout('propose', 0)
+    restored.timeout('precommit', 0)
+    restored.timeout('precommit', 1)
+    // Round 3 is its turn: it re-proposes X with valid round 0, not a fresh block it would then
+    // prevote nil on itself (locked on X) — with others locked the same way, no polka could form.
+    const out = restored.timeout('precommit', 2)
+    const proposals = out.flatMap((o) =>
+      o.type === 'broadcast' && o.topic === 'proposal' ? [decodeProposal(o.bytes)] : [],
+    )
+    expect(proposals).toHaveLength(1)
+    expect(proposals[0]!.validRound).toBe(0)
+    expect(blockHash(proposals[0]!.block.header)).toEqual(hashX)
+    // A lock record whose block is not the locked one is a corrupt log.
+    const wrong = before.records().map((r) => (r.type === 'lock' ? { ...r, block: blockY } : r))
+    expect(() => makeCore(tested).restore(wrong)).toThrow(
+      expect.objectContaining({ code: 'ERR_CONSENSUS_CONFIG' }),
+    )
+  })
+
   it('re-broadcasts the exact restored message instead of signing anew', () => {
     const before = lockedOnX()
     const prevoteBytes = before.log.flatMap((o) => (o.type === 'broadcast' ? [o.bytes] : []))[0]!
@@ -449,5 +477,116 @@ describe('hostile and malformed input', () => {
     expect(() => core.handle({ type: 'start' }, -1)).toThrow(
       expect.objectContaining({ code: 'ERR_CONSENSUS_CONFIG' }),
     )
+  })
+})
+
+describe('building blocks from a mempool with nonce gaps', () => {
+  /**
+   * `seq <sender> <n> [tag]`: the sender's n-th transaction. Like the ledger's nonces: execution needs
+   * exactly the next number, `checkTx` admits a window of later ones, `txSequence` names them.
+   */
+  interface SeqState extends KvState {
+    readonly nonces: ReadonlyMap<string, number>
+  }
+  const parseSeq = (tx: Uint8Array): { sender: string; n: number } => {
+    const [op, sender, n, ...rest] = new TextDecoder().decode(tx).split(' ')
+    if (op !== 'seq' || sender === undefined || !/^\d+$/.test(n ?? '') || rest.length > 1) {
+      throw new Error('bad tx')
+    }
+    return { sender, n: Number(n) }
+  }
+  const seqApp: Application<SeqState> = {
+    checkTx(state, tx) {
+      const { sender, n } = parseSeq(tx)
+      const next = state.nonces.get(sender) ?? 0
+      if (n < next || n >= next + 64) throw new Error('bad nonce')
+    },
+    executeBlock(state, context, txs) {
+      const nonces = new Map(state.nonces)
+      for (const tx of txs) {
+        const { sender, n } = parseSeq(tx)
+        if (n !== (nonces.get(sender) ?? 0)) throw new Error('bad nonce')
+        nonces.set(sender, n + 1)
+      }
+      return { ...app.executeBlock(state, context, []), nonces }
+    },
+    stateRoot: (state) => app.stateRoot(state),
+    committee: (state) => state.validators,
+    txSequence(tx) {
+      const { sender, n } = parseSeq(tx)
+      return { sender, sequence: n }
+    },
+  }
+  const seqTx = (sender: string, n: number, tag = ''): Uint8Array =>
+    new TextEncoder().encode(`seq ${sender} ${n}${tag === '' ? '' : ` ${tag}`}`)
+  const committedTxs = (out: ConsensusOutput<SeqState>[]): string[] =>
+    out.flatMap((o) =>
+      o.type === 'committed' ? o.block.txs.map((t) => new TextDecoder().decode(t)) : [],
+    )
+
+  it('regression: leaves out (does not evict) transactions whose predecessor has not arrived', () => {
+    // A committee of one: the validator decides each height alone, on its own proposal.
+    const solo = keys[0]!
+    const state: SeqState = {
+      ...kvGenesis([{ publicKey: solo.publicKey, power: 10 }]),
+      nonces: new Map(),
+    }
+    const core = consensusCore<SeqState>({
+      chainId: CHAIN,
+      genesisTime: GENESIS_TIME,
+      tip: genesisTip(state),
+    })({
+      app: seqApp,
+      verifier: testVerifier,
+      sign: testSign(solo),
+      publicKey: solo.publicKey,
+    })
+    let now = T0
+    // Gossip delivered a's transactions 1 and 2 (and b's 0) before a's 0.
+    for (const tx of [seqTx('a', 1), seqTx('a', 2), seqTx('b', 0)]) {
+      core.handle({ type: 'message', topic: 'tx', bytes: tx, from: 'peer' }, now++)
+    }
+    const first = core.handle({ type: 'start' }, now++)
+    expect(committedTxs(first)).toEqual(['seq b 0'])
+    // a's later transactions stay pooled, and the proposer did not bisect once per transaction.
+    expect(core.status().mempoolTxs).toBe(2)
+    expect(core.stats()['tx-evicted'] ?? 0).toBe(0)
+    expect(core.stats()['tx-left-out']).toBe(1)
+    core.handle({ type: 'message', topic: 'tx', bytes: seqTx('a', 0), from: 'peer' }, now++)
+    const second = core.handle(
+      { type: 'timeout', timeout: { kind: 'commit', height: 2, round: 0 } },
+      now,
+    )
+    expect(committedTxs(second)).toEqual(['seq a 0', 'seq a 1', 'seq a 2'])
+    expect(core.status().mempoolTxs).toBe(0)
+  })
+
+  it('leaves out a second spend of one nonce, and evicts it once it cannot execute alone', () => {
+    const solo = keys[0]!
+    const state: SeqState = {
+      ...kvGenesis([{ publicKey: solo.publicKey, power: 10 }]),
+      nonces: new Map(),
+    }
+    const core = consensusCore<SeqState>({
+      chainId: CHAIN,
+      genesisTime: GENESIS_TIME,
+      tip: genesisTip(state),
+      recheckMempool: false,
+    })({ app: seqApp, verifier: testVerifier, sign: testSign(solo), publicKey: solo.publicKey })
+    let now = T0
+    for (const tx of [seqTx('a', 0, 'x'), seqTx('a', 0, 'y')]) {
+      core.handle({ type: 'message', topic: 'tx', bytes: tx, from: 'peer' }, now++)
+    }
+    expect(committedTxs(core.handle({ type: 'start' }, now++))).toEqual(['seq a 0 x'])
+    expect(core.stats()['tx-left-out']).toBe(1)
+    expect(core.status().mempoolTxs).toBe(1)
+    // Without the post-commit recheck it is still pooled; the next build finds it stale alone.
+    const next = core.handle(
+      { type: 'timeout', timeout: { kind: 'commit', height: 2, round: 0 } },
+      now,
+    )
+    expect(committedTxs(next)).toEqual([])
+    expect(core.stats()['tx-evicted']).toBe(1)
+    expect(core.status().mempoolTxs).toBe(0)
   })
 })

@@ -101,8 +101,13 @@ export type SignStep = 'proposal' | 'prevote' | 'precommit'
 export type PersistRecord =
   /** A message this validator signed, exactly as broadcast. */
   | { type: 'signed'; height: number; round: number; step: SignStep; bytes: Uint8Array }
-  /** This validator locked on `blockHash` at `round` (it precommitted the block). */
-  | { type: 'lock'; height: number; round: number; blockHash: Uint8Array }
+  /**
+   * This validator locked on `blockHash` at `round` (it precommitted the block). `block` is the
+   * locked block itself: a restarted validator must be able to propose it again (line 16), or a
+   * lock on a block it no longer has makes it prevote nil on everything else while nobody
+   * re-proposes that block. Optional only so that records without it still restore.
+   */
+  | { type: 'lock'; height: number; round: number; blockHash: Uint8Array; block?: Block }
 
 /** Outputs of {@link ConsensusCore.handle}, to be acted upon in order. */
 export type ConsensusOutput<S> =
@@ -341,7 +346,10 @@ class Core<S> implements ConsensusCore<S> {
   // Signing guard and restored state.
   private lastSigned: Position | null = null
   private readonly signed = new Map<string, { position: Position; bytes: Uint8Array }>()
-  private readonly restoredLocks = new Map<number, { round: number; key: ChoiceKey }>()
+  private readonly restoredLocks = new Map<
+    number,
+    { round: number; key: ChoiceKey; block: Block | undefined }
+  >()
 
   // Next-height buffer and sync.
   private buffer: Buffered[] = []
@@ -440,9 +448,23 @@ class Core<S> implements ConsensusCore<S> {
           this.lastSigned = position
         }
       } else {
+        if (
+          r.block !== undefined &&
+          (r.block.header.height !== r.height ||
+            r.block.header.chainId !== this.params.chainId ||
+            !bytesEqual(blockHash(r.block.header), r.blockHash))
+        ) {
+          throw new ConsensusConfigError(
+            `restore: corrupt lock record at height ${r.height}, round ${r.round}`,
+          )
+        }
         const prev = this.restoredLocks.get(r.height)
         if (prev === undefined || r.round > prev.round) {
-          this.restoredLocks.set(r.height, { round: r.round, key: choiceKey(r.blockHash) })
+          this.restoredLocks.set(r.height, {
+            round: r.round,
+            key: choiceKey(r.blockHash),
+            block: r.block,
+          })
         }
       }
     }
@@ -613,8 +635,12 @@ class Core<S> implements ConsensusCore<S> {
   private applyRestored(): void {
     const lock = this.restoredLocks.get(this.height)
     if (lock !== undefined && lock.round > this.locked.round) {
-      this.locked = { ...lock }
-      if (lock.round > this.valid.round) this.valid = { ...lock }
+      this.locked = { round: lock.round, key: lock.key }
+      if (lock.round > this.valid.round) this.valid = { round: lock.round, key: lock.key }
+      // The locked block, so that this validator can propose it again as its valid value.
+      if (lock.block !== undefined && !this.blocks.has(lock.key)) {
+        this.blocks.set(lock.key, { block: lock.block, key: lock.key })
+      }
     }
     for (const s of this.signed.values()) {
       if (s.position.height !== this.height) continue
@@ -936,6 +962,7 @@ class Core<S> implements ConsensusCore<S> {
             height: this.height,
             round: this.round,
             blockHash: blockHash(p.proposal.block.header),
+            block: p.proposal.block,
           })
         }
         this.precommit(p.key)
@@ -1226,6 +1253,47 @@ class Core<S> implements ConsensusCore<S> {
     return out
   }
 
+  /** Whether `tx` passes `checkTx` on the last committed state by itself. */
+  private executesAlone(tx: Uint8Array): boolean {
+    try {
+      this.app.checkTx(this.chainTip.state, tx)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * `candidates` without the later transactions (by Application.txSequence) of the sender of
+   * `failed`, which was left out of the block: with its sequence number unused, they cannot
+   * execute after it in this block (unless an accepted transaction used that number).
+   */
+  private withoutLaterOfSender<T extends { tx: Uint8Array }>(
+    candidates: T[],
+    accepted: readonly T[],
+    failed: Uint8Array,
+  ): T[] {
+    const seqOf = (tx: Uint8Array): { sender: string; sequence: number } | null => {
+      try {
+        return this.app.txSequence?.(tx) ?? null
+      } catch {
+        return null
+      }
+    }
+    const f = seqOf(failed)
+    if (f === null) return candidates
+    const same = (tx: Uint8Array, later: boolean): boolean => {
+      const s = seqOf(tx)
+      return (
+        s !== null &&
+        s.sender === f.sender &&
+        (later ? s.sequence > f.sequence : s.sequence === f.sequence)
+      )
+    }
+    if (accepted.some((c) => same(c.tx, false))) return candidates
+    return candidates.filter((c) => !same(c.tx, true))
+  }
+
   private buildBlock(): Block {
     const tip = this.chainTip
     const lastCommit = tip.height === 0 ? null : this.lastCommitCertificate()
@@ -1261,7 +1329,8 @@ class Core<S> implements ConsensusCore<S> {
       result = execute([])
       if (result === null) throw new ConsensusConfigError('buildBlock: an empty block fails')
       const evicted: string[] = []
-      while (candidates.length > 0 && evicted.length < MAX_BLOCK_BUILD_EVICTIONS) {
+      let leftOut = 0
+      while (candidates.length > 0 && evicted.length + leftOut < MAX_BLOCK_BUILD_EVICTIONS) {
         // Invariant: accepted ++ candidates[0, lo) executes, accepted ++ candidates[0, hi) does not.
         let lo = 0
         let hi = candidates.length
@@ -1278,8 +1347,19 @@ class Core<S> implements ConsensusCore<S> {
         }
         accepted = [...accepted, ...candidates.slice(0, lo)]
         result = loResult
-        evicted.push(candidates[lo]!.key)
+        const failed = candidates[lo]!
         candidates = candidates.slice(lo + 1)
+        // Evict only what cannot execute even alone on the parent state. A transaction that
+        // fails in this company alone — a nonce after a gap (gossip delivered n + 1 before n, or
+        // n is still on its way), a second spend of one balance — stays pooled for a later block;
+        // the post-commit recheck drops it once it can never execute. Evicting it would lose a
+        // valid transaction here for good.
+        if (this.executesAlone(failed.tx)) {
+          leftOut++
+          candidates = this.withoutLaterOfSender(candidates, accepted, failed.tx)
+        } else {
+          evicted.push(failed.key)
+        }
         if (candidates.length === 0) break
         const r = execute([...accepted, ...candidates].map((c) => c.tx))
         if (r !== null) {
@@ -1290,6 +1370,7 @@ class Core<S> implements ConsensusCore<S> {
       }
       this.mempool.remove(evicted)
       this.counters['tx-evicted'] = (this.counters['tx-evicted'] ?? 0) + evicted.length
+      this.counters['tx-left-out'] = (this.counters['tx-left-out'] ?? 0) + leftOut
     }
     const state = result.state
     const txs = accepted.map((c) => c.tx)

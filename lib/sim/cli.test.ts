@@ -89,7 +89,7 @@ describe('runCli', () => {
 
   it('exits 2 on bad arguments or an unknown scenario, and lists scenarios', () => {
     expect(cli('--faults meteor').code).toBe(2)
-    const unknown = cli('--scenario consensus')
+    const unknown = cli('--scenario no-such-scenario')
     expect(unknown.code).toBe(2)
     expect(unknown.err).toContain('UnknownScenarioError')
     expect(cli('--list').out).toContain('toy')
