@@ -6,8 +6,9 @@
  *    (bench/consensus-sim.ts): finality p50/p99 and committed transfers/s, over several seeds.
  * 2. **Browser**: four validator tabs and the server's anchor on loopback. Each tab registers,
  *    stakes (the anchor stakes as much as one tab, so blocks need the tabs' votes) and joins the
- *    committee; then transfers go round the ring one at a time, each timed from the call in the
- *    sending tab to the moment that tab's own chain holds it in a committed block.
+ *    committee; then transfers go round the ring one at a time, each after a random pause (users
+ *    send at random moments, not in step with blocks), timed from the call in the sending tab to
+ *    the moment that tab's own chain holds it in a committed block.
  * 3. **Signatures**: the consensus path's Ed25519 checks against native verification in the same
  *    run, in Node (node:crypto) and in Chromium (WebCrypto): bench/consensus-signatures.ts.
  */
@@ -115,7 +116,16 @@ async function browserFinality(options: BenchOptions): Promise<BrowserResult> {
       const startedAt = Date.now()
       const committed: number[] = []
       const pooled: number[] = []
+      // Transfers arrive at random moments (uniform pause of 0–1.5 s before each), as users'
+      // would: one sent the instant the previous committed would always land at the start of
+      // the idle block interval, the worst case, and one sent just before a proposal the best.
+      let seed = 0x2545f491
+      const nextPause = () => {
+        seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0
+        return Math.floor((seed / 2 ** 32) * 1_500)
+      }
       for (let i = 0; i < count; i++) {
+        await sleep(nextPause())
         const from = pages[i % pages.length]!
         const to = keys[(i + 1) % keys.length]!
         const r = await from.evaluate(
@@ -194,7 +204,7 @@ export async function runConsensusBench(options: BenchOptions): Promise<BenchRep
     const b = await browserFinality(options)
     data.browser = b
     tables.push({
-      title: `Browser: 4 validator tabs + the anchor (equal stakes), loopback, ${b.transfers} transfers one at a time`,
+      title: `Browser: 4 validator tabs + the anchor (equal stakes), loopback, ${b.transfers} transfers one at a time, each after a random pause of 0–1.5 s`,
       headers: ['figure', 'value', 'goal (DESIGN.md §10)'],
       rows: [
         ['finality p50, ms (send → committed in the sender’s chain)', b.committedP50Ms, '≤ 1000'],
