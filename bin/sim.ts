@@ -1,7 +1,8 @@
 /**
- * The seeded network simulator (lib/sim) on the command line. Runs a registered scenario — for
- * now `toy`, the simulator's own self-test protocol, not HyperMesh consensus — for one seed or a
- * sweep of seeds, and prints tables or JSON. `--help` lists the options.
+ * The seeded network simulator (lib/sim) on the command line (`npm run sim -- …`). Runs a
+ * registered scenario — `consensus` by default (HyperMesh's consensus core and ledger); `toy` is
+ * the simulator's own self-test — for one seed or a sweep of seeds, and prints tables or JSON.
+ * `--help` lists the options.
  *
  *   npx tsx bin/sim.ts --validators 31 --nodes 100 --faults loss=0.05,partition,crash --seed 7
  *   npx tsx bin/sim.ts --validators 4 --byzantine 1 --faults random --seeds 1..2000 --duration 5

@@ -63,11 +63,26 @@ test('validator tabs agree on balances and supply while one closes and comes bac
   const supply = BigInt((await ledger(tabs[0]!.page)).totalSupply)
   const keys = await Promise.all(tabs.map(async (t) => (await ledger(t.page)).publicKey))
 
-  // Transfers around the ring, each waited for until it is in a block.
-  const amounts = [3, 5, 7, 11]
-  for (let i = 0; i < tabs.length; i++) {
-    await sendCredits(tabs[i]!.page, keys[(i + 1) % tabs.length]!, amounts[i]!)
+  // Random transfers (seeded: the same pairs and amounts every run), each waited for until it is
+  // in a block; `sent[i]` tracks what tab i should hold.
+  const delta = tabs.map(() => 0n)
+  let seed = 20261127
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return (seed >>> 8) % n
   }
+  const transfer = async (from: number, to: number): Promise<void> => {
+    const credits = 1 + rand(9)
+    await sendCredits(tabs[from]!.page, keys[to]!, credits)
+    delta[from]! -= BigInt(credits) * CREDIT
+    delta[to]! += BigInt(credits) * CREDIT
+  }
+  const randomPair = (among: number[]): [number, number] => {
+    const from = among[rand(among.length)]!
+    const others = among.filter((i) => i !== from)
+    return [from, others[rand(others.length)]!]
+  }
+  for (let i = 0; i < 4; i++) await transfer(...randomPair([0, 1, 2, 3]))
 
   // Tab 2 (a validator) closes; the others keep finalizing and moving credits.
   const leaving = tabs[2]!
@@ -76,8 +91,7 @@ test('validator tabs agree on balances and supply while one closes and comes bac
   await expect
     .poll(async () => (await ledger(tabs[0]!.page)).height, { timeout: 30_000 })
     .toBeGreaterThan(leftAt + 3)
-  await sendCredits(tabs[0]!.page, keys[1]!, 2)
-  await sendCredits(tabs[1]!.page, keys[3]!, 4)
+  for (let i = 0; i < 3; i++) await transfer(...randomPair([0, 1, 3]))
 
   // It comes back in the same browser profile: same tab slot, identity and stored chain.
   leaving.page = await leaving.context.newPage()
@@ -90,7 +104,7 @@ test('validator tabs agree on balances and supply while one closes and comes bac
       timeout: 60_000,
     })
     .toBeGreaterThanOrEqual(-1)
-  await sendCredits(leaving.page, keys[0]!, 1)
+  await transfer(2, rand(2) === 0 ? 0 : 3)
 
   // Everyone agrees: a common height has the same state root in every tab.
   await expect
@@ -108,16 +122,10 @@ test('validator tabs agree on balances and supply while one closes and comes bac
     .toBe(true)
 
   // Balances: each tab's balance is its grant − stake ± what it sent and received.
-  const expected = [
-    grant - stake * CREDIT - 3n * CREDIT + 11n * CREDIT - 2n * CREDIT + 1n * CREDIT,
-    grant - stake * CREDIT - 5n * CREDIT + 3n * CREDIT + 2n * CREDIT - 4n * CREDIT,
-    grant - stake * CREDIT - 7n * CREDIT + 5n * CREDIT - 1n * CREDIT,
-    grant - stake * CREDIT - 11n * CREDIT + 7n * CREDIT + 4n * CREDIT,
-  ]
   for (const [i, tab] of tabs.entries()) {
     await expect
       .poll(async () => BigInt((await ledger(tab.page)).balance), { timeout: 30_000 })
-      .toBe(expected[i])
+      .toBe(grant - stake * CREDIT + delta[i]!)
   }
   // Supply is conserved: no credit was created or destroyed by the transfers (fees are 0).
   for (const tab of tabs) expect(BigInt((await ledger(tab.page)).totalSupply)).toBe(supply)

@@ -5,7 +5,12 @@ import { defaultScenarios } from './scenarios'
 function cli(args: string): { code: number; out: string; err: string } {
   let out = ''
   let err = ''
-  const code = runCli(args === '' ? [] : args.split(' '), {
+  // These cases exercise the CLI itself on the small self-test scenario (the default is consensus).
+  const argv = args === '' ? [] : args.split(' ')
+  if (!argv.includes('--scenario') && !argv.includes('--help') && !argv.includes('--list')) {
+    argv.push('--scenario', 'toy')
+  }
+  const code = runCli(argv, {
     registry: defaultScenarios(),
     write: (t) => (out += t),
     error: (t) => (err += t),

@@ -32,7 +32,7 @@ export interface CliOptions {
 /** Usage text. */
 export const USAGE = `Usage: npx tsx bin/sim.ts [options]
 
-  --scenario NAME     scenario to run (default: toy, the infrastructure self-test); --list shows all
+  --scenario NAME     scenario to run (default: consensus; toy is the infrastructure self-test); --list shows all
   --validators N      validators (default 4)
   --nodes M           plain, non-validator nodes (default 0)
   --byzantine K       Byzantine validators (default 0)
@@ -63,7 +63,7 @@ function integer(flag: string, raw: string | undefined, min: number): number {
  */
 export function parseCliArgs(argv: readonly string[]): CliOptions {
   const o: CliOptions = {
-    scenario: 'toy',
+    scenario: 'consensus',
     validators: 4,
     nodes: 0,
     byzantine: 0,
