@@ -105,8 +105,10 @@ async function start(init: Extract<ToChainWorker, { type: 'init' }>['init']): Pr
   const publish = () => {
     if (service !== null) post({ type: 'summary', summary: service.summary() })
   }
+  // On every commit (the page throttles its renders); plus a slow tick while nothing commits, so
+  // the round and step stay current on the page when the chain waits.
   service.chain.on('commit', publish)
-  setInterval(publish, 1_000)
+  setInterval(publish, 5_000)
   publish()
 }
 
