@@ -8,6 +8,7 @@
  * components load `chain-bridge` with `import()` on first use, so the pages do not carry the
  * bridge's libp2p adapter in their own bundle (the node runtime already loads it).
  */
+import { RetainedPoller } from './poller'
 import type { BlockSummary, LedgerSummary, TxSummary } from '@/lib/chain/ledger-service'
 import type { ProofCheck, ProofOfStateReport } from '@/lib/chain/proof-of-state'
 import { formatCredits, parseCredits } from '@/lib/chain/units'
@@ -595,50 +596,23 @@ export const EMPTY_BLOCK_TAIL: BlockTailState = { blocks: [], loaded: false, pro
 export class BlockTail extends Emitter<BlockTailState> {
   readonly size: number
   readonly #c: ChainViewComponents
-  readonly #intervalMs: number
-  #users = 0
-  #timer: ReturnType<typeof setTimeout> | null = null
-  #running: Promise<void> | null = null
+  readonly #poller: RetainedPoller
 
   constructor(init: { size?: number; intervalMs?: number }, components: ChainViewComponents) {
     super(EMPTY_BLOCK_TAIL)
     this.size = init.size ?? 20
-    this.#intervalMs = init.intervalMs ?? 1_000
+    this.#poller = new RetainedPoller(init.intervalMs ?? 1_000, () => this.#refresh())
     this.#c = components
   }
 
   /** Start following for one more user; returns the function that ends this use. */
   retain(): () => void {
-    this.#users++
-    if (this.#users === 1) this.#schedule(0)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      this.#users--
-      if (this.#users === 0 && this.#timer !== null) {
-        clearTimeout(this.#timer)
-        this.#timer = null
-      }
-    }
+    return this.#poller.retain()
   }
 
   /** Refresh now (also what the timer does). Concurrent calls share one refresh. */
   refresh(): Promise<void> {
-    this.#running ??= this.#refresh().finally(() => {
-      this.#running = null
-    })
-    return this.#running
-  }
-
-  #schedule(delay: number): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      void this.refresh().finally(() => {
-        if (this.#users > 0 && this.#timer === null) this.#schedule(this.#intervalMs)
-      })
-    }, delay)
+    return this.#poller.refresh()
   }
 
   async #refresh(): Promise<void> {

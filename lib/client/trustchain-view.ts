@@ -8,6 +8,7 @@
  * `import()` inside the functions that need it: importing this module costs the home page
  * nothing beyond a few small helpers.
  */
+import { RetainedPoller } from './poller'
 import type { Checkpoint } from '@/lib/trustchain/checkpoint'
 import type { TrustchainCheck } from '@/lib/trustchain/errors'
 import type { TrustAnchors } from '@/lib/trustchain/verify'
@@ -821,18 +822,15 @@ export interface LogWatcherInit {
  */
 export class LogWatcher {
   readonly #c: TrustchainViewComponents
-  readonly #intervalMs: number
   readonly #recent: number
   readonly #listeners = new Set<() => void>()
   #state: LogWatchState = EMPTY_LOG_WATCH
-  #users = 0
-  #timer: ReturnType<typeof setTimeout> | null = null
-  #running: Promise<void> | null = null
+  readonly #poller: RetainedPoller
   #logKey: string | null = null
 
   constructor(init: LogWatcherInit, components: TrustchainViewComponents) {
     this.#c = components
-    this.#intervalMs = init.intervalMs ?? 3_000
+    this.#poller = new RetainedPoller(init.intervalMs ?? 3_000, () => this.#refresh())
     this.#recent = init.recent ?? 20
   }
 
@@ -850,36 +848,12 @@ export class LogWatcher {
    * use. The watcher stops when the last user leaves, and keeps what it learnt.
    */
   retain(): () => void {
-    this.#users++
-    if (this.#users === 1) this.#schedule(0)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      this.#users--
-      if (this.#users === 0 && this.#timer !== null) {
-        clearTimeout(this.#timer)
-        this.#timer = null
-      }
-    }
+    return this.#poller.retain()
   }
 
   /** Refresh now (also what the timer does). Concurrent calls share one refresh. */
   refresh(): Promise<void> {
-    this.#running ??= this.#refresh().finally(() => {
-      this.#running = null
-    })
-    return this.#running
-  }
-
-  #schedule(delay: number): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      void this.refresh().finally(() => {
-        if (this.#users > 0 && this.#timer === null) this.#schedule(this.#intervalMs)
-      })
-    }, delay)
+    return this.#poller.refresh()
   }
 
   #update(patch: Partial<LogWatchState>): void {
