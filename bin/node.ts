@@ -34,6 +34,7 @@ import { formatCredits } from '../lib/chain/units'
 import { decodeGenesis } from '../lib/ledger/genesis'
 import { decodeLedgerState, encodeLedgerState } from '../lib/ledger/snapshot'
 import { systemClock } from '../lib/ports'
+import { certificatePemToDer } from '../lib/trustchain/pem'
 
 interface Options {
   base: string
@@ -165,7 +166,7 @@ async function startOne(o: Options): Promise<Started> {
         node,
         o.validatorKey ?? privateKey.raw.slice(0, 32),
         held.then((c) => ({
-          der: new Uint8Array(Buffer.from(c.pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64')),
+          der: certificatePemToDer(c.pem)!,
           notAfter: c.notAfter,
         })),
       )

@@ -1,3 +1,4 @@
+import { certificatePemToDer } from '@/lib/trustchain/pem'
 import { claimSlot, loadSlotIdentity } from '@/lib/adapters/idb-identity'
 import { createMeshNode } from '@/lib/mesh/libp2p-config'
 import { parseBootstrapAnswer, type BootstrapAnswer } from '@/lib/mesh/bootstrap-answer'
@@ -196,7 +197,8 @@ async function boot(): Promise<MeshNode> {
         relayPeerId: () => node.state().relayPeerId,
         certificate: () => {
           const held = trustClient?.certificate() ?? null
-          return held === null ? null : { der: pemToDer(held.pem), notAfter: held.notAfter }
+          const der = held === null ? null : certificatePemToDer(held.pem)
+          return held === null || der === null ? null : { der, notAfter: held.notAfter }
         },
         onCertificateChange: (listener) => {
           let last: string | null = null
@@ -257,10 +259,4 @@ function toSnapshot(s: MeshNodeState, startedAt: number): Partial<MeshSnapshot> 
     dials: s.dials,
     joinMs: s.firstDirectAt === null ? null : Math.round(s.firstDirectAt - startedAt),
   }
-}
-
-/** DER bytes of a PEM certificate. */
-function pemToDer(pem: string): Uint8Array {
-  const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '')
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))
 }

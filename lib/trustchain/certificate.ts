@@ -13,6 +13,7 @@ parsing time. The DN strings and the serial's hex keep the exact form @peculiar/
  * KeyUsage digitalSignature, ExtendedKeyUsage clientAuth, AuthorityKeyIdentifier and
  * SubjectKeyIdentifier. The root is a self-signed Ed25519 CA.
  */
+import { certificatePemToDer } from './pem'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
@@ -267,18 +268,9 @@ function latin1(bytes: Uint8Array): string {
 }
 
 function decodePem(text: string): Uint8Array<ArrayBuffer> {
-  const match =
-    /^\s*-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END CERTIFICATE-----\s*$/.exec(
-      text,
-    )
-  if (!match) throw malformed('not DER bytes nor a single PEM CERTIFICATE block')
-  const base64 = match[1]!.replace(/[\r\n]/g, '')
-  if (base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) {
-    throw malformed('PEM body is not base64')
-  }
-  const binary = atob(base64)
-  const der = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) der[i] = binary.charCodeAt(i)
+  const der = certificatePemToDer(text)
+  if (der === null)
+    throw malformed('not DER bytes nor a single PEM CERTIFICATE block with a base64 body')
   return der
 }
 
