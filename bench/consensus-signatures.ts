@@ -12,12 +12,12 @@
  * each signature distinct. Variants run interleaved, order rotated each round; the median rate of
  * the rounds is reported.
  */
-import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto'
+import { verify as nodeVerify, type KeyObject } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import type { Browser } from 'playwright-core'
-import { nodeEd25519Verifier } from '@/lib/adapters/ed25519-node'
+import { ed25519KeyObject, nodeEd25519Verifier } from '@/lib/adapters/ed25519-node'
 import { KeyCheckCache, verifyByRule } from '@/lib/crypto/ed25519-rule'
 import { median } from './lib'
 
@@ -43,10 +43,6 @@ export function signatureWorkload(count: number): Item[] {
   return items
 }
 
-const SPKI_PREFIX = Uint8Array.from([
-  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-])
-
 function rate(items: readonly Item[], check: (it: Item) => boolean): number {
   const t0 = performance.now()
   let ok = 0
@@ -63,15 +59,7 @@ export function nodeSignatureRates(
 ): Record<'native' | 'consensus' | 'jsRule' | 'noble', number> {
   const keyObjects = new Map<Uint8Array, KeyObject>()
   for (const it of items) {
-    if (!keyObjects.has(it.publicKey)) {
-      const der = new Uint8Array(44)
-      der.set(SPKI_PREFIX)
-      der.set(it.publicKey, 12)
-      keyObjects.set(
-        it.publicKey,
-        createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }),
-      )
-    }
+    if (!keyObjects.has(it.publicKey)) keyObjects.set(it.publicKey, ed25519KeyObject(it.publicKey))
   }
   const consensus = nodeEd25519Verifier({ cache: null })
   const keys = new KeyCheckCache()

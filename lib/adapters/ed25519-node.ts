@@ -24,6 +24,14 @@ export interface CachingVerifier extends SignatureVerifier {
   readonly cache: SignatureCache | null
 }
 
+/** A node:crypto KeyObject for a raw 32-byte Ed25519 public key (throws on a bad one). */
+export function ed25519KeyObject(publicKey: Uint8Array): KeyObject {
+  const der = new Uint8Array(SPKI_PREFIX.length + 32)
+  der.set(SPKI_PREFIX, 0)
+  der.set(publicKey, SPKI_PREFIX.length)
+  return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' })
+}
+
 /** node:crypto Ed25519 verification of a raw key, no prechecks: OpenSSL's own verdict. */
 export function nativeNodeVerify(
   keyObjects: Map<string, KeyObject>,
@@ -35,10 +43,7 @@ export function nativeNodeVerify(
   let key = keyObjects.get(id)
   try {
     if (key === undefined) {
-      const der = new Uint8Array(SPKI_PREFIX.length + 32)
-      der.set(SPKI_PREFIX, 0)
-      der.set(publicKey, SPKI_PREFIX.length)
-      key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' })
+      key = ed25519KeyObject(publicKey)
       if (keyObjects.size >= 4096) keyObjects.clear()
       keyObjects.set(id, key)
     }
