@@ -39,6 +39,8 @@ export default defineConfig({
       ISSUE_BURST: '200',
       // Short epochs, so a tab that stakes joins the committee within seconds (two epochs later).
       CHAIN_EPOCH_BLOCKS: '5',
+      // …and a short empty-block interval (default 10 s), so those epochs pass while the chain idles.
+      CHAIN_IDLE_BLOCK_INTERVAL_MS: '2000',
       // The anchor stakes as much as one tab will: the four tab validators hold 80 % of the power,
       // so blocks finalize only with their votes (three of them and the anchor are enough).
       CHAIN_ANCHOR_STAKE: '500',

@@ -44,6 +44,8 @@ export const THROUGHPUT_GOAL_RATIO = 0.9
 const DEFAULTS = {
   tabs: 16,
   paceMs: 400,
+  /** Settled variant: ms between one tab's join and the next tab's opening. */
+  settleMs: 10_000,
   joinTimeoutMs: 20_000,
   runs: 5,
   warmup: 1,
@@ -63,11 +65,12 @@ const LINK_SETTLE_TIMEOUT_MS = 20_000
 const RUN_TIMEOUT_MS = 30_000
 
 /** How the join phase opens its tabs. */
-export type JoinVariantName = 'sequential' | 'paced' | 'burst'
+export type JoinVariantName = 'sequential' | 'settled' | 'paced' | 'burst'
 
 export const MESH_USAGE = [
   `  --tabs N            tabs in the join phase (default ${DEFAULTS.tabs})`,
   `  --pace MS           ms between two tab openings in the paced join (default ${DEFAULTS.paceMs})`,
+  `  --settle MS         settled join: ms from one tab's join to the next tab's opening (default ${DEFAULTS.settleMs})`,
   `  --join-timeout MS   a tab without a direct peer after this long is a failure (default ${DEFAULTS.joinTimeoutMs})`,
   `  --runs N            measured transfers per variant (default ${DEFAULTS.runs}, after ${DEFAULTS.warmup} warm-up)`,
   `  --mib N             MiB per transfer (default ${DEFAULTS.mib})`,
@@ -75,6 +78,7 @@ export const MESH_USAGE = [
   `  --raw-low B         raw sender resumes below B (bufferedAmountLowThreshold, default ${DEFAULTS.rawLowBytes})`,
   '  --skip-burst        no all-at-once join variant',
   '  --skip-sequential   no one-after-the-other join variant',
+  '  --skip-settled      no join variant with a pause after each join',
   '  --skip-join         throughput only',
   '  --skip-throughput   join time only',
   '  --port N            first HTTP port to try for the bench server (default 3400)',
@@ -83,6 +87,7 @@ export const MESH_USAGE = [
 const KNOWN_OPTIONS = [
   'tabs',
   'pace',
+  'settle',
   'join-timeout',
   'runs',
   'mib',
@@ -90,6 +95,7 @@ const KNOWN_OPTIONS = [
   'raw-low',
   'skip-burst',
   'skip-sequential',
+  'skip-settled',
   'skip-join',
   'skip-throughput',
   'port',
@@ -142,6 +148,8 @@ export interface JoinVariant {
   /** Requested ms between openings (0 = all at once) and the median interval actually achieved. */
   paceMs: number
   actualPaceMs: number | null
+  /** Settled variant: ms from one tab's join to the next tab's opening (0 otherwise). */
+  settleMs: number
   timeoutMs: number
   tabs: JoinTab[]
   all: JoinStats
@@ -298,11 +306,12 @@ async function runJoinVariant(
   tabs: number,
   paceMs: number,
   timeoutMs: number,
+  settleMs: number,
 ): Promise<JoinVariant> {
   const label = 'mesh'
   progress(
     label,
-    `join/${variant}: opening ${tabs} tabs${variant === 'paced' ? `, one every ${paceMs} ms` : variant === 'burst' ? ' at once' : ', each after the previous joined'}`,
+    `join/${variant}: opening ${tabs} tabs${variant === 'paced' ? `, one every ${paceMs} ms` : variant === 'burst' ? ' at once' : variant === 'settled' ? `, each ${settleMs} ms after the previous joined` : ', each after the previous joined'}`,
   )
   const opened: OpenTab[] = []
   const url = `${server.baseUrl}/`
@@ -314,6 +323,13 @@ async function runJoinVariant(
       // Sequential: each tab opens once the previous one joined (the first cannot join alone, so
       // the second does not wait for it) — the join time of one newcomer with the others present.
       if (variant === 'sequential' && i >= 2) await pending[i - 1]
+      // Settled: the same, but the previous tab gets `settleMs` to finish what follows its join
+      // (more links, its ledger's sync and registration) — the join of one newcomer into a mesh
+      // that is running, not starting up.
+      if (variant === 'settled' && i >= 2) {
+        const prev = await pending[i - 1]!
+        if (prev.joinMs !== null) await sleep(settleMs)
+      }
       if (variant === 'paced') {
         const due = start + i * paceMs
         const wait = due - Date.now()
@@ -348,6 +364,7 @@ async function runJoinVariant(
     return {
       variant,
       paceMs: variant === 'paced' ? paceMs : 0,
+      settleMs: variant === 'settled' ? settleMs : 0,
       actualPaceMs: intervals.length > 0 ? round(percentile(intervals, 0.5), 0) : null,
       timeoutMs,
       tabs: results,
@@ -777,6 +794,8 @@ export async function runMeshBench(options: BenchOptions): Promise<BenchReport> 
   const doJoin = options.get('skip-join') === undefined
   const doBurst = doJoin && options.get('skip-burst') === undefined
   const doSequential = doJoin && options.get('skip-sequential') === undefined
+  const doSettled = doJoin && options.get('skip-settled') === undefined
+  const settleMs = intOption(options, 'settle', DEFAULTS.settleMs, 0, 120_000)
   const doThroughput = options.get('skip-throughput') === undefined
 
   const browser = await launchBrowser()
@@ -785,6 +804,7 @@ export async function runMeshBench(options: BenchOptions): Promise<BenchReport> 
   try {
     const phases: (JoinVariantName | 'throughput')[] = [
       ...(doSequential ? (['sequential'] as const) : []),
+      ...(doSettled ? (['settled'] as const) : []),
       ...(doJoin ? (['paced'] as const) : []),
       ...(doBurst ? (['burst'] as const) : []),
       ...(doThroughput ? (['throughput'] as const) : []),
@@ -801,7 +821,15 @@ export async function runMeshBench(options: BenchOptions): Promise<BenchReport> 
             low,
           })
         } else {
-          const v = await runJoinVariant(browser, server, phase, tabs, paceMs, joinTimeoutMs)
+          const v = await runJoinVariant(
+            browser,
+            server,
+            phase,
+            tabs,
+            paceMs,
+            joinTimeoutMs,
+            settleMs,
+          )
           // Contexts are closed: does the relay still advertise those tabs to newcomers?
           await sleep(1_000)
           v.relayReservationsAfterClose = (await relayHealth(server.baseUrl))?.reservations ?? null
@@ -856,7 +884,9 @@ function report(
           ? `paced ${v.paceMs} ms`
           : v.variant === 'burst'
             ? 'burst (all at once)'
-            : 'sequential (after previous joined)'
+            : v.variant === 'settled'
+              ? `settled (${v.settleMs / 1000} s after previous joined)`
+              : 'sequential (after previous joined)'
       const row = (who: string, s: JoinStats): (string | number)[] => [
         name,
         who,
@@ -948,7 +978,9 @@ function report(
           ? `paced: one tab every ${v.paceMs} ms requested, median ${v.actualPaceMs} ms achieved; each tab in its own browser context.`
           : v.variant === 'burst'
             ? `burst: all ${v.tabs.length} tabs opened at once (median ${v.actualPaceMs} ms between openings).`
-            : `sequential: each tab opened once the previous one joined (median ${v.actualPaceMs} ms between openings).`,
+            : v.variant === 'settled'
+              ? `settled: each tab opened ${v.settleMs} ms after the previous one joined (median ${v.actualPaceMs} ms between openings).`
+              : `sequential: each tab opened once the previous one joined (median ${v.actualPaceMs} ms between openings).`,
       )
       notes.push(
         `${v.variant}: CPU busy (all processes, both cores) while the tabs joined: ${v.cpuBusyPct ?? 'n/a'} %.`,

@@ -30,6 +30,7 @@ import { libp2pChainNetwork } from '../lib/adapters/libp2p-chain-network'
 import { createMemoryKvStore } from '../lib/adapters/memory-kv-store'
 import { openSqliteKvStore } from '../lib/adapters/sqlite-kv-store'
 import { LedgerService } from '../lib/chain/ledger-service'
+import { chainTimeoutsFromHeaders } from '../lib/chain/timeouts'
 import { formatCredits } from '../lib/chain/units'
 import { decodeGenesis } from '../lib/ledger/genesis'
 import { decodeLedgerState, encodeLedgerState } from '../lib/ledger/snapshot'
@@ -63,7 +64,7 @@ async function startLedger(
   if (res.status === 404) return null
   if (!res.ok) throw new Error(`GET /api/chain/genesis answered ${res.status}`)
   const genesis = decodeGenesis(new Uint8Array(await res.arrayBuffer()))
-  const interval = Number(res.headers.get('x-block-interval-ms'))
+  const timeouts = chainTimeoutsFromHeaders((name) => res.headers.get(name))
   const kv = o.ephemeral
     ? createMemoryKvStore()
     : await openSqliteKvStore(join(o.dataDir, `chain-${genesis.chainId}-${o.slot}.sqlite`))
@@ -76,7 +77,7 @@ async function startLedger(
   const ledger = new LedgerService(
     {
       genesis,
-      ...(Number.isInteger(interval) && interval >= 0 ? { timeouts: { commit: interval } } : {}),
+      timeouts,
     },
     {
       secretKey,

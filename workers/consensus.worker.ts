@@ -88,7 +88,7 @@ async function start(init: Extract<ToChainWorker, { type: 'init' }>['init']): Pr
   service = new LedgerService(
     {
       genesis,
-      ...(init.commitTimeoutMs !== undefined ? { timeouts: { commit: init.commitTimeoutMs } } : {}),
+      ...(init.timeouts !== undefined ? { timeouts: init.timeouts } : {}),
     },
     {
       secretKey: init.secretKey,

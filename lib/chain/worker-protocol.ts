@@ -6,6 +6,7 @@
 import type { ChainTopic } from './network'
 import type { BlockSummary, LedgerSummary, TxSummary } from './ledger-service'
 import type { ProofOfStateReport } from './proof-of-state'
+import type { ChainTimeouts } from './timeouts'
 
 /** What the worker needs to start. */
 export interface ChainWorkerInit {
@@ -15,8 +16,8 @@ export interface ChainWorkerInit {
   secretKey: Uint8Array
   /** IndexedDB database of this tab slot's chain data. */
   dbName: string
-  /** Consensus timeouts (the server's block interval). */
-  commitTimeoutMs?: number
+  /** The deployment's block timing (GET /api/chain/genesis headers, lib/chain/timeouts.ts). */
+  timeouts?: Partial<ChainTimeouts>
 }
 
 /** Requests the page can make, with their answers. */

@@ -18,6 +18,7 @@ import { keyHexFromPeerId } from './peer-key'
 import { meshStore } from './store'
 import type { LedgerSnapshot } from './types'
 import type { LedgerSummary } from '@/lib/chain/ledger-service'
+import { chainTimeoutsFromHeaders, type ChainTimeouts } from '@/lib/chain/timeouts'
 
 const BRIDGE_KEY = Symbol.for('hypermesh.chain-bridge')
 
@@ -89,7 +90,7 @@ export interface ChainBridgeInit {
 export async function startChain(init: ChainBridgeInit): Promise<void> {
   update({ status: 'starting', problem: null })
   let genesis: Uint8Array
-  let blockIntervalMs: number | undefined
+  let timeouts: Partial<ChainTimeouts>
   // The chain's data is kept per chain ID: a server that starts a new chain (new DATA_DIR) must
   // not find this tab replaying the old one.
   let chainId = 'unknown'
@@ -103,9 +104,7 @@ export async function startChain(init: ChainBridgeInit): Promise<void> {
     genesis = new Uint8Array(await res.arrayBuffer())
     const id = res.headers.get('x-chain-id') ?? ''
     if (/^[A-Za-z0-9._-]{1,64}$/.test(id)) chainId = id
-    const interval = Number(res.headers.get('x-block-interval-ms'))
-    if (Number.isInteger(interval) && interval >= 0 && interval <= 60_000)
-      blockIntervalMs = interval
+    timeouts = chainTimeoutsFromHeaders((name) => res.headers.get(name))
   } catch (err) {
     update({
       status: 'failed',
@@ -217,7 +216,7 @@ export async function startChain(init: ChainBridgeInit): Promise<void> {
       genesis,
       secretKey,
       dbName: `hypermesh-chain-${chainId}-slot${init.slot ?? 'x'}`,
-      ...(blockIntervalMs !== undefined ? { commitTimeoutMs: blockIntervalMs } : {}),
+      timeouts,
     },
   })
   await started

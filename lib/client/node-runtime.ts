@@ -214,9 +214,12 @@ async function boot(): Promise<MeshNode> {
       }),
     )
   }
-  node.addEventListener('change', () => {
-    if (node.state().firstDirectAt !== null) setTimeout(startLedger, 2_000)
-  })
+  const onJoined = () => {
+    if (node.state().firstDirectAt === null) return
+    node.removeEventListener('change', onJoined)
+    setTimeout(startLedger, 2_000)
+  }
+  node.addEventListener('change', onJoined)
   setTimeout(startLedger, 5_000)
   if (new URLSearchParams(location.search).has('bench')) await exposeBenchApi(node)
   return node

@@ -66,8 +66,14 @@ export const DEFAULT_TIMEOUTS = {
   prevoteDelta: 250,
   precommitBase: 500,
   precommitDelta: 250,
-  /** Wait after a commit before round 0 of the next height: the block interval when idle. */
+  /** Wait after a commit before round 0 of the next height: the shortest block interval. */
   commit: 300,
+  /**
+   * Longest wait after a commit when there is nothing to decide (no transaction in the mempool, no
+   * proposal or vote of the next height heard): the empty-block interval. At most `commit` (the
+   * default, 0) turns the wait off: a block every `commit` ms, empty or not.
+   */
+  idle: 0,
   /** Period at which a validator sends its latest signed messages of the round again (0: never). */
   rebroadcast: 1_000,
   /** Least time between two `request-sync` outputs. */

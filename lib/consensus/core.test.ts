@@ -590,3 +590,106 @@ describe('building blocks from a mempool with nonce gaps', () => {
     expect(core.status().mempoolTxs).toBe(0)
   })
 })
+
+describe('empty-block interval (timeouts.idle)', () => {
+  const IDLE = 5_000
+  const COMMIT = 300
+  const soloState = kvGenesis([{ publicKey: keys[0]!.publicKey, power: 10 }])
+  const solo = (idle: number): ConsensusCore<KvState> =>
+    consensusCore<KvState>({
+      chainId: CHAIN,
+      genesisTime: GENESIS_TIME,
+      tip: genesisTip(soloState),
+      timeouts: { rebroadcast: 0, commit: COMMIT, idle },
+    })({ app, verifier: testVerifier, sign: testSign(keys[0]!), publicKey: keys[0]!.publicKey })
+  const commitTimeout = (height: number): ConsensusInput => ({
+    type: 'timeout',
+    timeout: { kind: 'commit', height, round: 0 },
+  })
+  const committedHeights = (out: ConsensusOutput<KvState>[]): number[] =>
+    out.flatMap((o) => (o.type === 'committed' ? [o.block.header.height] : []))
+
+  it('with an empty mempool, waits after the commit timeout instead of building an empty block', () => {
+    const core = solo(IDLE)
+    let now = T0
+    expect(committedHeights(core.handle({ type: 'start' }, now++))).toEqual([1])
+    const out = core.handle(commitTimeout(2), now++)
+    expect(committedHeights(out)).toEqual([])
+    expect(out).toContainEqual({
+      type: 'schedule',
+      timeout: { kind: 'idle', height: 2, round: 0 },
+      afterMs: IDLE - COMMIT,
+    })
+    expect(core.status()).toMatchObject({ height: 2, step: 'new-height' })
+    // A transaction wakes it at once: the block carries it.
+    const woken = core.handle({ type: 'tx', bytes: addTx('k', 7, 'w') }, now)
+    const block = woken.find((o) => o.type === 'committed')
+    expect(block?.type === 'committed' && block.block.header.height).toBe(2)
+    expect(block?.type === 'committed' && block.state.entries.get('k')).toBe(7)
+  })
+
+  it('builds the empty block when the interval ends with nothing to do', () => {
+    const core = solo(IDLE)
+    let now = T0
+    core.handle({ type: 'start' }, now++)
+    core.handle(commitTimeout(2), now++)
+    const out = core.handle(
+      { type: 'timeout', timeout: { kind: 'idle', height: 2, round: 0 } },
+      now,
+    )
+    expect(committedHeights(out)).toEqual([2])
+    // A stale idle timeout (of a height already decided) does nothing.
+    const stale = core.handle(
+      { type: 'timeout', timeout: { kind: 'idle', height: 2, round: 0 } },
+      now + 1,
+    )
+    expect(committedHeights(stale)).toEqual([])
+  })
+
+  it('does not wait when a transaction is already pooled, or when idle is off', () => {
+    const pooled = solo(IDLE)
+    let now = T0
+    pooled.handle({ type: 'start' }, now++)
+    pooled.handle({ type: 'tx', bytes: addTx('k', 1, 'a') }, now++)
+    expect(committedHeights(pooled.handle(commitTimeout(2), now++))).toEqual([2])
+    const off = solo(0)
+    off.handle({ type: 'start' }, now++)
+    const out = off.handle(commitTimeout(2), now)
+    expect(committedHeights(out)).toEqual([2])
+    expect(out.some((o) => o.type === 'schedule' && o.timeout.kind === 'idle')).toBe(false)
+  })
+
+  it("a waiting validator joins the height when another validator's vote of it arrives", () => {
+    const core = consensusCore<KvState>({
+      chainId: CHAIN,
+      genesisTime: GENESIS_TIME,
+      tip: genesisTip(genesis),
+      timeouts: { rebroadcast: 0, commit: COMMIT, idle: IDLE },
+    })({ app, verifier: testVerifier, sign: testSign(tested), publicKey: tested.publicKey })
+    const d = new Driver(core)
+    d.feed({ type: 'start' })
+    d.proposal(p0, 0, -1, blockX)
+    for (const k of [p0, p1, p2]) d.vote(k, 'precommit', 0, hashX)
+    expect(core.status()).toMatchObject({ height: 2, step: 'new-height' })
+    d.feed(commitTimeout(2))
+    expect(core.status()).toMatchObject({ height: 2, step: 'new-height' })
+    // A bad signature is not "hearing" the height: still waiting.
+    const vote2 = (key: TestKey) =>
+      voteBytes(key, {
+        chainId: CHAIN,
+        height: 2,
+        round: 0,
+        type: 'prevote',
+        blockHash: null,
+        timestamp: GENESIS_TIME + 2_000,
+      })
+    const forged = vote2(p1)
+    forged[forged.length - 1]! ^= 1
+    d.message('vote', forged)
+    expect(core.status()).toMatchObject({ height: 2, step: 'new-height' })
+    const out = d.message('vote', vote2(p1))
+    expect(core.status()).toMatchObject({ height: 2, round: 0 })
+    expect(core.status().step).not.toBe('new-height')
+    expect(out.some((o) => o.type === 'schedule' && o.timeout.kind === 'propose')).toBe(true)
+  })
+})

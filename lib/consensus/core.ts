@@ -72,7 +72,7 @@ export type Topic = 'proposal' | 'vote' | 'tx'
 export type Step = 'new-height' | 'propose' | 'prevote' | 'precommit'
 
 /** What a timeout is for. */
-export type TimeoutKind = 'propose' | 'prevote' | 'precommit' | 'commit' | 'rebroadcast'
+export type TimeoutKind = 'propose' | 'prevote' | 'precommit' | 'commit' | 'idle' | 'rebroadcast'
 
 /** A timeout: the runtime hands it back in a `timeout` input after `afterMs`. Stale ones are ignored. */
 export interface Timeout {
@@ -131,8 +131,14 @@ export interface TimeoutConfig {
   prevoteDelta: number
   precommitBase: number
   precommitDelta: number
-  /** Wait after a commit before round 0 of the next height: the block interval when idle. */
+  /** Wait after a commit before round 0 of the next height: the shortest block interval. */
   commit: number
+  /**
+   * Empty-block interval: after `commit`, with an empty mempool and nothing heard of the next
+   * height, wait up to this long after the commit for a transaction or another validator's
+   * proposal or vote, then start round 0 anyway. At most `commit` (default 0): no wait.
+   */
+  idle: number
   /** Period of re-broadcasting this validator's latest messages of the round; 0 turns it off. */
   rebroadcast: number
   /** Least time between two `request-sync` outputs. */
@@ -317,6 +323,10 @@ class Core<S> implements ConsensusCore<S> {
   private out: ConsensusOutput<S>[] = []
   private now = 0
   private started = false
+  /** In new-height past the commit timeout, waiting for work (see TimeoutConfig.idle). */
+  private waitingForWork = false
+  /** A proposal or vote of the current height was accepted (it wakes a waiting node). */
+  private heardThisHeight = false
   private counters: Record<string, number> = {}
   private readonly faults = new Map<string, number>()
   private from: string | null = null
@@ -430,6 +440,7 @@ class Core<S> implements ConsensusCore<S> {
       default:
         this.count('unknown-input')
     }
+    this.wakeForWork()
     this.maybeRequestSync()
     const out = this.out
     this.out = []
@@ -611,6 +622,8 @@ class Core<S> implements ConsensusCore<S> {
     this.skipTo = -1
     this.round = 0
     this.step = 'new-height'
+    this.waitingForWork = false
+    this.heardThisHeight = false
     this.locked = { round: -1, key: 'nil' }
     this.valid = { round: -1, key: 'nil' }
     this.firstBufferedAt = null
@@ -738,6 +751,7 @@ class Core<S> implements ConsensusCore<S> {
     }
     if (!own && !this.verifyVote(vote)) return
     set.add(key, vote, member.power)
+    this.heardThisHeight = true
     this.noteSender(vote.round, rs, key, member.power)
     if (vote.type === 'precommit' && set.quorumFor !== null) this.pendingCommits.add(vote.round)
     if (this.started || vote.type === 'precommit') this.progress()
@@ -795,6 +809,7 @@ class Core<S> implements ConsensusCore<S> {
     }
     const key = toHex(blockHash(p.block.header))
     rs.proposal = { proposal: p, key }
+    this.heardThisHeight = true
     // A re-proposal needs the polka of its valid round (rule 28): send this validator's prevote of
     // that round again, for those who missed it.
     if (!own && p.validRound >= 0 && p.round >= this.round && this.myPower > 0) {
@@ -994,10 +1009,19 @@ class Core<S> implements ConsensusCore<S> {
     return base + round * delta
   }
 
+  /** A node waiting for work (TimeoutConfig.idle) starts round 0 once there is some. */
+  private wakeForWork(): void {
+    if (!this.waitingForWork || !this.started || this.step !== 'new-height') return
+    if (this.mempool.size === 0 && !this.heardThisHeight) return
+    this.startRound(0)
+    this.progress()
+  }
+
   /** StartRound of the paper (line 11). */
   private startRound(round: number): void {
     this.round = round
     this.step = 'propose'
+    this.waitingForWork = false
     if (this.timeouts.rebroadcast > 0 && this.myPower > 0) {
       this.schedule('rebroadcast', this.height, round, this.timeouts.rebroadcast)
     }
@@ -1036,6 +1060,21 @@ class Core<S> implements ConsensusCore<S> {
         if (t.round === this.round && this.step !== 'new-height') this.startRound(this.round + 1)
         break
       case 'commit':
+        if (!this.started || this.step !== 'new-height') break
+        if (
+          this.timeouts.idle > this.timeouts.commit &&
+          this.mempool.size === 0 &&
+          !this.heardThisHeight
+        ) {
+          // Nothing to decide: wait for a transaction or a peer (wakeForWork), at most until the
+          // empty-block interval after the commit.
+          this.waitingForWork = true
+          this.schedule('idle', this.height, 0, this.timeouts.idle - this.timeouts.commit)
+          return
+        }
+        this.startRound(0)
+        break
+      case 'idle':
         if (this.started && this.step === 'new-height') this.startRound(0)
         break
       case 'rebroadcast':

@@ -54,8 +54,14 @@ export interface ChainConfig {
      */
     anchorStake: number
   }
-  /** Wait after a commit before the next height, ms (the idle block interval). `CHAIN_BLOCK_INTERVAL_MS`, default 1000. */
+  /** Wait after a commit before the next height, ms (the shortest block interval). `CHAIN_BLOCK_INTERVAL_MS`, default 1000. */
   blockIntervalMs: number
+  /**
+   * Longest wait after a commit while there is nothing to decide, ms: the empty-block interval
+   * (docs/consensus.md, "Timeouts"). `CHAIN_IDLE_BLOCK_INTERVAL_MS`, default 10000; at most
+   * `blockIntervalMs` (e.g. 0) gives a block every `blockIntervalMs`, empty or not.
+   */
+  idleBlockIntervalMs: number
 }
 
 /** TrustChain settings (README "Configuration", docs/trustchain.md). */
@@ -166,6 +172,13 @@ export function readServerConfig(
         1000,
         0,
         60_000,
+      ),
+      idleBlockIntervalMs: intFrom(
+        'CHAIN_IDLE_BLOCK_INTERVAL_MS',
+        env.CHAIN_IDLE_BLOCK_INTERVAL_MS,
+        10_000,
+        0,
+        600_000,
       ),
     },
   }

@@ -6,6 +6,7 @@ import { nodeEd25519Verifier } from '@/lib/adapters/ed25519-node'
 import { libp2pChainNetwork } from '@/lib/adapters/libp2p-chain-network'
 import { openSqliteKvStore } from '@/lib/adapters/sqlite-kv-store'
 import { LedgerService } from '@/lib/chain/ledger-service'
+import { chainTimeoutHeaders, type ChainTimeouts } from '@/lib/chain/timeouts'
 import { decodeLedgerState, encodeLedgerState } from '@/lib/ledger/snapshot'
 import type { KvStore } from '@/lib/kv/kv-store'
 import { systemClock } from '@/lib/ports'
@@ -21,8 +22,8 @@ import { loadOrCreateServerChain, type ServerChain } from './genesis-file'
 export class ServerChainService {
   readonly chain: ServerChain
   readonly anchor: LedgerService | null
-  /** The idle block interval every validator of this deployment uses (its commit timeout). */
-  readonly blockIntervalMs: number
+  /** The block and empty-block intervals every validator of this deployment uses. */
+  readonly timeouts: ChainTimeouts
   readonly #kv: KvStore | null
   readonly #stopNetwork: (() => Promise<void>) | null
 
@@ -31,10 +32,10 @@ export class ServerChainService {
     anchor: LedgerService | null,
     kv: KvStore | null,
     stop: (() => Promise<void>) | null,
-    blockIntervalMs: number,
+    timeouts: ChainTimeouts,
   ) {
     this.chain = chain
-    this.blockIntervalMs = blockIntervalMs
+    this.timeouts = timeouts
     this.anchor = anchor
     this.#kv = kv
     this.#stopNetwork = stop
@@ -52,13 +53,17 @@ export class ServerChainService {
       trustchainRoot,
       now: Date.now(),
     })
+    const timeouts: ChainTimeouts = {
+      commit: config.chain.blockIntervalMs,
+      idle: config.chain.idleBlockIntervalMs,
+    }
     if (!config.chain.anchor) {
-      return new ServerChainService(chain, null, null, null, config.chain.blockIntervalMs)
+      return new ServerChainService(chain, null, null, null, timeouts)
     }
     const kv = await openSqliteKvStore(join(config.dataDir, 'chain.sqlite'))
     const network = await libp2pChainNetwork(libp2p)
     const anchor = new LedgerService(
-      { genesis: chain.genesis, timeouts: { commit: config.chain.blockIntervalMs } },
+      { genesis: chain.genesis, timeouts },
       {
         secretKey: chain.anchorSecret,
         kv,
@@ -69,13 +74,7 @@ export class ServerChainService {
       },
     )
     await anchor.start()
-    return new ServerChainService(
-      chain,
-      anchor,
-      kv,
-      () => network.stop(),
-      config.chain.blockIntervalMs,
-    )
+    return new ServerChainService(chain, anchor, kv, () => network.stop(), timeouts)
   }
 
   /** Serve `/api/chain/*`; returns false for other paths. */
@@ -91,8 +90,8 @@ export class ServerChainService {
         'content-type': 'application/cbor',
         'cache-control': 'no-cache',
         'x-chain-id': this.chain.genesis.chainId,
-        // Not part of the genesis (not a consensus rule): the commit timeout validators use.
-        'x-block-interval-ms': String(this.blockIntervalMs),
+        // Not part of the genesis (not consensus rules): the timeouts validators use.
+        ...chainTimeoutHeaders(this.timeouts),
       })
       res.end(Buffer.from(this.chain.genesisBytes))
       return true

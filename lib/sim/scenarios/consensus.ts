@@ -88,6 +88,7 @@ const TIMEOUT_OPTIONS: Record<string, keyof TimeoutConfig> = {
   precommit: 'precommitBase',
   'precommit-delta': 'precommitDelta',
   commit: 'commit',
+  idle: 'idle',
   rebroadcast: 'rebroadcast',
   'sync-retry': 'syncRetry',
 }

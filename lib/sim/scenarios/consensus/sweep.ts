@@ -68,6 +68,7 @@ const OPTION_NAMES: Record<string, string> = {
   precommitBase: 'precommit',
   precommitDelta: 'precommit-delta',
   commit: 'commit',
+  idle: 'idle',
   rebroadcast: 'rebroadcast',
   syncRetry: 'sync-retry',
 }
