@@ -1,5 +1,5 @@
 'use client'
-import Link from 'next/link'
+import { HoverLink as Link } from './hover-link'
 import { useState, useSyncExternalStore } from 'react'
 import {
   IDLE_TX,

@@ -1,5 +1,5 @@
 'use client'
-import Link from 'next/link'
+import { HoverLink as Link } from './hover-link'
 import { usePathname } from 'next/navigation'
 import { useMeshSnapshot } from '@/lib/client/use-mesh'
 import { StatusDot } from './status-dot'

@@ -47,7 +47,7 @@ const DEFAULTS = {
   /** Settled variant: ms between one tab's join and the next tab's opening. */
   settleMs: 10_000,
   joinTimeoutMs: 20_000,
-  runs: 5,
+  runs: 9,
   warmup: 1,
   mib: 32,
   /** Raw sender pauses above this many buffered bytes: libp2p's own cap (MAX_BUFFERED_AMOUNT). */

@@ -1,4 +1,4 @@
-import Link from 'next/link'
+import { HoverLink as Link } from '../hover-link'
 import {
   countTrust,
   describeCheck,
