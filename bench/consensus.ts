@@ -215,7 +215,7 @@ export async function runConsensusBench(options: BenchOptions): Promise<BenchRep
       ],
     })
     notes.push(
-      'Browser finality includes the wait for the next proposal: blocks follow each other every commit timeout (CHAIN_BLOCK_INTERVAL_MS, 1000 ms by default) when idle.',
+      'Browser finality includes any wait for the next height: a transfer that finds the chain idle starts it at once, one that arrives within the commit timeout of the previous block (CHAIN_BLOCK_INTERVAL_MS, 1000 ms by default) waits for the rest of it.',
     )
   }
 
