@@ -9,6 +9,7 @@ const LINKS = [
   { href: '/map', label: 'Network map' },
   { href: '/trustchain', label: 'TrustChain' },
   { href: '/explorer', label: 'Explorer' },
+  { href: '/mfn', label: 'MFN' },
 ]
 
 /** Top navigation with this node's live status. */

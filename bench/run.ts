@@ -33,6 +33,7 @@ import {
 import { MESH_USAGE, runMeshBench } from './mesh'
 import { runTrustchainBench, TRUSTCHAIN_USAGE } from './trustchain'
 import { CONSENSUS_USAGE, runConsensusBench } from './consensus'
+import { MFN_USAGE, runMfnBench } from './mfn'
 
 /** One entry of the registry: add a bench by adding a key here. */
 export interface BenchEntry {
@@ -65,6 +66,12 @@ export const BENCHES: Record<string, BenchEntry> = {
       'finality and transfers/s: simulated 31 validators at 50 ms RTT, 4 browser validators; Ed25519 rates vs native',
     usage: CONSENSUS_USAGE,
     run: runConsensusBench,
+  },
+  mfn: {
+    description:
+      'MFN router vs P2C + peak-EWMA and other baselines in the queueing simulator: p50/p99/p99.9 with 95 % CIs, ablations, decision cost',
+    usage: MFN_USAGE,
+    run: runMfnBench,
   },
 }
 

@@ -17,6 +17,8 @@ export const options = {
     // The tab's consensus worker (ledger, consensus, IndexedDB): a bundle of its own, loaded with
     // `new Worker('/node/consensus-worker.js')` once the node has joined.
     'consensus-worker': 'workers/consensus.worker.ts',
+    // The tab's MFN router (workers/mfn.worker.ts): started only while the /mfn page watches it.
+    'mfn-worker': 'workers/mfn.worker.ts',
   },
   outdir: 'public/node',
   bundle: true,

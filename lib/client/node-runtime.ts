@@ -13,6 +13,7 @@ import { exposeBenchApi } from './bench-api'
 import { TrustchainGuard } from '@/lib/trustchain/guard'
 import { connectionTransport } from '@/lib/mesh/transport'
 import type { TabTrustchain } from './trustchain-runtime'
+import { registerMfn } from './mfn-bridge'
 
 const tab = tabGlobal as { [NODE_KEY]?: Promise<MeshNode> | null }
 
@@ -183,6 +184,7 @@ async function boot(): Promise<MeshNode> {
   setInterval(publish, 1_000)
   await node.start()
   publish()
+  registerMfn(node)
   // The ledger (consensus worker) starts 2 s after the node has joined, or after 5 s (a lone tab with
   // only the server's anchor validator still gets its chain): it stays off the join path.
   let chainStarted = false
