@@ -29,8 +29,9 @@ export function MfnLive(): React.ReactNode {
         <div className="flex items-baseline gap-3">
           <h2 className="text-sm font-semibold text-slate-200">Neurons</h2>
           <span className="text-xs text-slate-500">
-            one per direct peer · bar: membrane potential against its threshold · dots: spikes (jobs
-            won) in the last 30 s
+            one per direct peer · bar: membrane potential now against its threshold (yellow); a race
+            lasts ~15 ms, so between jobs the neurons rest near zero · dots: spikes (jobs won) in
+            the last 30 s
           </span>
         </div>
         {view.problem !== null && (
