@@ -235,7 +235,7 @@ function runScenario(
  * Time of one decision and its feedback, with `n` candidates whose views change a little every
  * call (as a live mesh's would). Median of 5 repetitions of `calls` decisions after a warm-up.
  */
-function decisionCost(name: string, factory: RouterFactory, n: number): number {
+function decisionCost(factory: RouterFactory, n: number): number {
   const router = factory(seededRandom(7))
   const views: CandidateView[] = Array.from({ length: n }, (_, i) => ({
     id: i,
@@ -271,7 +271,6 @@ function decisionCost(name: string, factory: RouterFactory, n: number): number {
     reps.push(Number(process.hrtime.bigint() - t0) / calls / 1_000)
   }
   reps.sort((a, b) => a - b)
-  void name
   return reps[2]!
 }
 
@@ -323,7 +322,7 @@ export async function runMfnBench(options: BenchOptions): Promise<BenchReport> {
   )
   const rawCost = costPolicies.map((p) => ({
     policy: p.name,
-    us: decisionCost(p.name, p.factory, candidates),
+    us: decisionCost(p.factory, candidates),
   }))
   const randomUs = rawCost.find((c) => c.policy === 'random')?.us ?? Number.NaN
   const decision: DecisionCost[] = rawCost.map((c) => ({
