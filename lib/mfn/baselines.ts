@@ -24,7 +24,8 @@ import {
   type FeatureName,
 } from './features'
 import { IdTable } from './id-table'
-import { RewardBaseline, rewardModulatedUpdate, type LearningConfig } from './learning'
+import { RewardBaseline, type LearningConfig } from './learning'
+import { learnFromOutcome, weightsByName, type OutcomeLearner } from './outcome'
 import { OptionReader } from './options'
 import { PendingDecisions } from './pending'
 import { randomIndex } from './random'
@@ -345,6 +346,7 @@ export class SoftmaxRouter implements Router {
   private readonly baseline: RewardBaseline
   private readonly w: Float64Array
   private readonly prior: Float64Array
+  private readonly learner: OutcomeLearner
   private readonly expected = new Float64Array(FEATURE_COUNT)
   private probs = new Float64Array(16)
 
@@ -362,6 +364,15 @@ export class SoftmaxRouter implements Router {
     this.baseline = new RewardBaseline(cfg, cfg.features.maxJobClasses)
     this.w = Float64Array.from(cfg.weights)
     this.prior = Float64Array.from(cfg.weights)
+    this.learner = {
+      name: this.name,
+      tracker: this.tracker,
+      pending: this.pending,
+      baseline: this.baseline,
+      w: this.w,
+      prior: this.prior,
+      cfg: this.cfg,
+    }
   }
 
   /** Samples a candidate with probability ∝ e^(w·f / T). */
@@ -412,42 +423,11 @@ export class SoftmaxRouter implements Router {
 
   /** Updates the statistics and, with learning on, the weights. */
   feedback(outcome: RoutingOutcome): void {
-    if (!Number.isFinite(outcome.now) || !(outcome.latencyMs >= 0)) {
-      throw new MfnInputError(
-        `${this.name}.feedback: now and latencyMs must be finite, latency ≥ 0`,
-      )
-    }
-    const slot = this.pending.take(outcome.candidate, outcome.job)
-    const rtt =
-      slot >= 0
-        ? this.pending.rtt[slot]!
-        : this.tracker.stats(outcome.candidate, outcome.now).lastRtt
-    const service = slot >= 0 ? this.pending.service[slot]! : 0
-    this.tracker.observe(outcome, rtt, service)
-    if (!this.cfg.learning) return
-    const job = outcome.job
-    const advantage = this.baseline.advantage(
-      job.jobClass,
-      job.sizeHint,
-      outcome.latencyMs,
-      outcome.ok,
-    )
-    if (slot >= 0) {
-      rewardModulatedUpdate(
-        this.w,
-        this.pending.vectors,
-        slot * FEATURE_COUNT,
-        advantage,
-        this.prior,
-        this.cfg,
-      )
-    }
+    learnFromOutcome(this.learner, outcome)
   }
 
   /** The current weights by feature name. */
   weights(): Record<FeatureName, number> {
-    const out = {} as Record<FeatureName, number>
-    FEATURE_NAMES.forEach((name, k) => (out[name] = this.w[k]!))
-    return out
+    return weightsByName(this.w)
   }
 }

@@ -43,7 +43,8 @@ import {
   type FeatureInit,
   type FeatureName,
 } from './features'
-import { RewardBaseline, rewardModulatedUpdate, type LearningConfig } from './learning'
+import { RewardBaseline, type LearningConfig } from './learning'
+import { learnFromOutcome, weightsByName, type OutcomeLearner } from './outcome'
 import { firstToSpike, newRaceResult, type LifParams, type RaceResult } from './lif'
 import { OptionReader } from './options'
 import { PendingDecisions } from './pending'
@@ -282,6 +283,7 @@ export class MfnRouter implements Router {
   private readonly baseline: RewardBaseline
   private readonly gauss: GaussianSource
   private readonly w: Float64Array
+  private readonly learner: OutcomeLearner
   private readonly prior: Float64Array
   private readonly race: RaceResult = newRaceResult()
   private currents = new Float64Array(16)
@@ -313,6 +315,15 @@ export class MfnRouter implements Router {
     this.gauss = new GaussianSource(random)
     this.w = Float64Array.from(config.weights)
     this.prior = Float64Array.from(config.weights)
+    this.learner = {
+      name: this.name,
+      tracker: this.tracker,
+      pending: this.pending,
+      baseline: this.baseline,
+      w: this.w,
+      prior: this.prior,
+      cfg: this.cfg,
+    }
   }
 
   /** Chooses an executor by a first-to-spike race; see the module comment for the steps. */
@@ -377,47 +388,12 @@ export class MfnRouter implements Router {
 
   /** Updates the candidate's statistics and, with learning on, the weights. */
   feedback(outcome: RoutingOutcome): void {
-    if (!Number.isFinite(outcome.now) || !(outcome.latencyMs >= 0)) {
-      throw new MfnInputError(
-        `${this.name}.feedback: now and latencyMs must be finite, latency ≥ 0`,
-      )
-    }
-    const slot = this.pending.take(outcome.candidate, outcome.job)
-    let rtt: number
-    let service: number
-    if (slot >= 0) {
-      rtt = this.pending.rtt[slot]!
-      service = this.pending.service[slot]!
-    } else {
-      rtt = this.tracker.stats(outcome.candidate, outcome.now).lastRtt
-      service = 0
-    }
-    this.tracker.observe(outcome, rtt, service)
-    if (!this.cfg.learning) return
-    const job = outcome.job
-    const advantage = this.baseline.advantage(
-      job.jobClass,
-      job.sizeHint,
-      outcome.latencyMs,
-      outcome.ok,
-    )
-    if (slot >= 0) {
-      rewardModulatedUpdate(
-        this.w,
-        this.pending.vectors,
-        slot * FEATURE_COUNT,
-        advantage,
-        this.prior,
-        this.cfg,
-      )
-    }
+    learnFromOutcome(this.learner, outcome)
   }
 
   /** The current weights by feature name. */
   weights(): Record<FeatureName, number> {
-    const out = {} as Record<FeatureName, number>
-    FEATURE_NAMES.forEach((name, k) => (out[name] = this.w[k]!))
-    return out
+    return weightsByName(this.w)
   }
 
   /** Everything the UI shows, at time `now` (potentials and thresholds relaxed to it). */
