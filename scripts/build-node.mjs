@@ -19,6 +19,8 @@ export const options = {
     'consensus-worker': 'workers/consensus.worker.ts',
     // The tab's MFN router (workers/mfn.worker.ts): started only while the /mfn page watches it.
     'mfn-worker': 'workers/mfn.worker.ts',
+    // The CPU calibration of the resource adapters (lib/adapters/browser-resources.ts).
+    'calibrate-worker': 'workers/calibrate.worker.ts',
   },
   outdir: 'public/node',
   bundle: true,

@@ -1,0 +1,315 @@
+/**
+ * Remote memory between two real libp2p nodes in Node.js: WebSockets on loopback, Noise, yamux.
+ * The capability check is a stub here (the token is the JSON of what it allows); the real one is
+ * wired with lib/assets/capability.ts.
+ */
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { webSockets } from '@libp2p/websockets'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { createLibp2p } from 'libp2p'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  ADDRESS_BYTES,
+  FRAME_PREFIX_BYTES,
+  MAX_REQUEST_FRAME_BYTES,
+  RemoteMemoryError,
+  createRemoteMemoryServer,
+  decodeResponse,
+  encodeRead,
+  type AuthorizeRequest,
+  type AuthorizeVerdict,
+  type RemoteMemoryRight,
+} from '@/lib/assets/remote-memory'
+import type { Clock } from '@/lib/ports'
+import {
+  REMOTE_MEMORY_PROTOCOL,
+  handleRemoteMemory,
+  remoteMemoryClient,
+  type RemoteMemoryClient,
+} from './libp2p-remote-memory'
+
+/** The server's clock is fixed: expiry is decided by the token, not by when the test runs. */
+const T0 = 1_750_000_000_000
+const clock: Clock = { now: () => T0 }
+const SIZE = 1024 * 1024
+
+const address = new Uint8Array(ADDRESS_BYTES).fill(0xaa)
+const elsewhere = new Uint8Array(ADDRESS_BYTES).fill(0xbb)
+
+interface StubCapability {
+  peer?: string
+  rights: RemoteMemoryRight[]
+  offset: number
+  length: number
+  expires: number
+}
+
+function token(c: Partial<StubCapability> = {}): Uint8Array {
+  const full = { rights: ['read', 'write'], offset: 0, length: SIZE, expires: T0 + 60_000, ...c }
+  return new TextEncoder().encode(JSON.stringify(full))
+}
+
+function stubAuthorize(bytes: Uint8Array, req: AuthorizeRequest, now: number): AuthorizeVerdict {
+  let c: StubCapability
+  try {
+    c = JSON.parse(new TextDecoder().decode(bytes)) as StubCapability
+  } catch {
+    return { ok: false, code: 'CAPABILITY_INVALID', message: 'not a stub token' }
+  }
+  if (c.peer !== undefined && c.peer !== req.peer) {
+    return { ok: false, code: 'CAPABILITY_WRONG_PEER', message: 'issued to another peer' }
+  }
+  if (now >= c.expires) return { ok: false, code: 'CAPABILITY_EXPIRED', message: 'expired' }
+  if (!c.rights.includes(req.right)) {
+    return { ok: false, code: 'CAPABILITY_NO_RIGHT', message: `no ${req.right} right` }
+  }
+  if (req.offset < c.offset || req.offset + req.length > c.offset + c.length) {
+    return { ok: false, code: 'CAPABILITY_OUT_OF_RANGE', message: 'outside the granted range' }
+  }
+  return { ok: true }
+}
+
+async function startNode(): Promise<Libp2p> {
+  return createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0/ws'] },
+    transports: [webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    // Loopback addresses are private; the default gater would refuse to dial them.
+    connectionGater: { denyDialMultiaddr: () => false },
+  })
+}
+
+/** Read one response frame from a raw stream. */
+function nextResponse(stream: Stream): Promise<Uint8Array> {
+  const buffer = new Uint8ArrayList()
+  return new Promise((resolve, reject) => {
+    stream.addEventListener('message', (evt) => {
+      buffer.append(evt.data)
+      if (buffer.byteLength < FRAME_PREFIX_BYTES) return
+      const total = FRAME_PREFIX_BYTES + buffer.getUint32(0)
+      if (buffer.byteLength >= total) resolve(buffer.subarray(0, total))
+    })
+    stream.addEventListener('close', () => reject(new Error('closed before an answer')))
+  })
+}
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !check(); i++) {
+    if (i > 200) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+function expectCode(code: string) {
+  return expect.objectContaining({ name: 'RemoteMemoryError', code })
+}
+
+describe('remote memory over real libp2p', () => {
+  let alice: Libp2p
+  let bob: Libp2p
+  let client: RemoteMemoryClient
+  let served: { stop(): Promise<void> }
+  const memory = new Uint8Array(SIZE)
+  let writes = 0
+
+  beforeAll(async () => {
+    ;[alice, bob] = await Promise.all([startNode(), startNode()])
+    const server = createRemoteMemoryServer({
+      assets: (a) =>
+        a.every((b, i) => b === address[i])
+          ? {
+              size: SIZE,
+              read: (offset, length) => memory.subarray(offset, offset + length),
+              write: (offset, bytes) => {
+                writes++
+                memory.set(bytes, offset)
+              },
+            }
+          : null,
+      authorize: stubAuthorize,
+      clock,
+    })
+    served = await handleRemoteMemory(bob, server)
+    await alice.dial(bob.getMultiaddrs()[0]!)
+    client = remoteMemoryClient(alice)
+  })
+
+  afterAll(async () => {
+    client?.stop()
+    await served?.stop()
+    await Promise.all([alice?.stop(), bob?.stop()])
+  })
+
+  it('writes then reads back, the largest payload included', async () => {
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff)
+    await client.write(bob.peerId, address, 500, bytes, token())
+    expect(await client.read(bob.peerId, address, 500, 1000, token())).toEqual(bytes)
+    expect(memory.subarray(500, 1500)).toEqual(bytes)
+
+    const big = Uint8Array.from({ length: SIZE }, (_, i) => (i * 13) & 0xff)
+    await client.write(bob.peerId.toString(), address, 0, big, token())
+    expect(await client.read(bob.peerId.toString(), address, 0, SIZE, token())).toEqual(big)
+  })
+
+  it('queues concurrent requests on one stream and answers each', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const bytes = new Uint8Array(100).fill(i + 1)
+        await client.write(bob.peerId, address, i * 100, bytes, token())
+        return client.read(bob.peerId, address, i * 100, 100, token())
+      }),
+    )
+    results.forEach((r, i) => expect(r).toEqual(new Uint8Array(100).fill(i + 1)))
+    // One stream per peer: only the client's stream to bob is open.
+    const streams = alice
+      .getConnections(bob.peerId)
+      .flatMap((c) => c.streams)
+      .filter((s) => s.protocol === REMOTE_MEMORY_PROTOCOL)
+    expect(streams.length).toBe(1)
+  })
+
+  it('refusals come back as RemoteMemoryError with the server code, and change nothing', async () => {
+    memory.fill(0x5a)
+    const before = memory.slice()
+    const writesBefore = writes
+    const one = new Uint8Array([1, 2, 3])
+    await expect(client.write(bob.peerId, address, 0, one, new Uint8Array(0))).rejects.toEqual(
+      expectCode('NO_CAPABILITY'),
+    )
+    await expect(
+      client.write(bob.peerId, address, 0, one, token({ expires: T0 - 1 })),
+    ).rejects.toEqual(expectCode('CAPABILITY_EXPIRED'))
+    await expect(
+      client.write(bob.peerId, address, 10, one, token({ offset: 0, length: 11 })),
+    ).rejects.toEqual(expectCode('CAPABILITY_OUT_OF_RANGE'))
+    await expect(
+      client.write(bob.peerId, address, 0, one, token({ rights: ['read'] })),
+    ).rejects.toEqual(expectCode('CAPABILITY_NO_RIGHT'))
+    await expect(
+      client.write(bob.peerId, address, 0, one, token({ peer: bob.peerId.toString() })),
+    ).rejects.toEqual(expectCode('CAPABILITY_WRONG_PEER'))
+    await expect(client.write(bob.peerId, elsewhere, 0, one, token())).rejects.toEqual(
+      expectCode('NOT_FOUND'),
+    )
+    await expect(
+      client.write(bob.peerId, address, SIZE - 1, one, token({ length: 10 * SIZE })),
+    ).rejects.toEqual(expectCode('OUT_OF_RANGE'))
+    await expect(
+      client.read(bob.peerId, address, SIZE, 1, token({ length: 10 * SIZE })),
+    ).rejects.toEqual(expectCode('OUT_OF_RANGE'))
+    expect(memory).toEqual(before)
+    expect(writes).toBe(writesBefore)
+    // The stream survives refusals: the next request on it succeeds.
+    expect(await client.read(bob.peerId, address, 0, 3, token())).toEqual(before.subarray(0, 3))
+  })
+
+  it('the caller may bind the token to itself: the server sees the authenticated peer ID', async () => {
+    const mine = token({ peer: alice.peerId.toString() })
+    await client.write(bob.peerId, address, 7, new Uint8Array([42]), mine)
+    expect(await client.read(bob.peerId, address, 7, 1, mine)).toEqual(new Uint8Array([42]))
+  })
+
+  it('an aborted request rejects with the signal reason and the next one works', async () => {
+    const controller = new AbortController()
+    controller.abort(new Error('user left'))
+    await expect(
+      client.read(bob.peerId, address, 0, 1, token(), { signal: controller.signal }),
+    ).rejects.toThrow('user left')
+    const inFlight = new AbortController()
+    const pending = client.read(bob.peerId, address, 0, 1, token(), { signal: inFlight.signal })
+    inFlight.abort(new Error('changed my mind'))
+    // Whether the answer beat the abort or not, the next request gets a working stream.
+    await pending.catch(() => undefined)
+    memory[0] = 99
+    expect(await client.read(bob.peerId, address, 0, 1, token())).toEqual(new Uint8Array([99]))
+  })
+
+  it('refuses a frame over the limit from its length prefix and closes the stream', async () => {
+    const stream = await alice.dialProtocol(bob.peerId, REMOTE_MEMORY_PROTOCOL)
+    const answer = nextResponse(stream)
+    const closed = new Promise<void>((resolve) => stream.addEventListener('end', () => resolve()))
+    const head = encodeRead({ requestId: 77, address, offset: 0, length: 1, token: token() })
+    // Claim one byte more than the largest frame: only the prefix and header are ever sent.
+    new DataView(head.buffer).setUint32(0, MAX_REQUEST_FRAME_BYTES - FRAME_PREFIX_BYTES + 1)
+    stream.send(head)
+    const response = decodeResponse(await answer)
+    expect(response).toMatchObject({ requestId: 77, ok: false, code: 'FRAME_TOO_LARGE' })
+    await closed
+    expect(stream.remoteWriteStatus).toBe('closed')
+    await stream.close()
+  })
+
+  it('an idle stream is closed, by the client or by the server, and the next request opens one', async () => {
+    const carol = await startNode()
+    const carolServed = await handleRemoteMemory(
+      carol,
+      createRemoteMemoryServer({
+        assets: () => ({
+          size: 4,
+          read: (offset, length) => new Uint8Array([1, 2, 3, 4]).subarray(offset, offset + length),
+          write: () => {},
+        }),
+        authorize: () => ({ ok: true }),
+        clock,
+      }),
+      { idleTimeoutMs: 50 },
+    )
+    const patient = remoteMemoryClient(alice, { idleTimeoutMs: 60_000 })
+    const eager = remoteMemoryClient(alice, { idleTimeoutMs: 10 })
+    const openStreams = () =>
+      alice
+        .getConnections(carol.peerId)
+        .flatMap((c) => c.streams)
+        .filter((s) => s.protocol === REMOTE_MEMORY_PROTOCOL && s.status === 'open').length
+    try {
+      await alice.dial(carol.getMultiaddrs()[0]!)
+      for (const c of [patient, eager]) {
+        expect(await c.read(carol.peerId, address, 0, 4, token())).toEqual(
+          new Uint8Array([1, 2, 3, 4]),
+        )
+        await waitFor(() => openStreams() === 0, 'the idle stream to close')
+        expect(await c.read(carol.peerId, address, 1, 2, token())).toEqual(new Uint8Array([2, 3]))
+      }
+    } finally {
+      patient.stop()
+      eager.stop()
+      await carolServed.stop()
+      await carol.stop()
+    }
+  })
+
+  it('a peer that does not serve the protocol is UNREACHABLE', async () => {
+    const carol = await startNode()
+    try {
+      await alice.dial(carol.getMultiaddrs()[0]!)
+      await expect(client.read(carol.peerId, address, 0, 1, token())).rejects.toEqual(
+        expectCode('UNREACHABLE'),
+      )
+    } finally {
+      await carol.stop()
+    }
+  })
+
+  it('refuses requests over the limits locally, before any I/O', async () => {
+    await expect(
+      client.write(bob.peerId, address, 0, new Uint8Array(1024 * 1024 + 1), token()),
+    ).rejects.toEqual(
+      expect.objectContaining({ name: 'RemoteMemoryFrameError', code: 'PAYLOAD_TOO_LARGE' }),
+    )
+    await expect(client.read(bob.peerId, address, 0, 1, new Uint8Array(4097))).rejects.toEqual(
+      expect.objectContaining({ code: 'TOKEN_TOO_LARGE' }),
+    )
+  })
+
+  it('RemoteMemoryError shows a sentence for the code', async () => {
+    const err = await client
+      .read(bob.peerId, elsewhere, 0, 1, token())
+      .catch((e: unknown) => e as RemoteMemoryError)
+    expect(err).toBeInstanceOf(RemoteMemoryError)
+    expect((err as RemoteMemoryError).code).toBe('NOT_FOUND')
+    expect((err as RemoteMemoryError).serverMessage.length).toBeGreaterThan(0)
+  })
+})
