@@ -10,10 +10,10 @@
  * <32-byte key>
  * ```
  *
- * Done by hand over `multiformats`' base58btc rather than with `@libp2p/peer-id`, which would
- * bring libp2p's crypto into every page that shows a peer ID.
+ * The codec is lib/assets/global-address.ts's (base58btc over `multiformats`, not `@libp2p/peer-id`,
+ * which would bring libp2p's crypto into every page that shows a peer ID).
  */
-import { base58btc } from 'multiformats/bases/base58'
+import { parsePeerId, peerIdOfPublicKey } from '@/lib/assets/global-address'
 
 /** A peer ID or key that is not one, with a sentence saying why. */
 export class PeerKeyError extends Error {
@@ -21,9 +21,6 @@ export class PeerKeyError extends Error {
   readonly code = 'ERR_PEER_KEY'
 }
 
-/** The six bytes in front of the key in an Ed25519 peer ID's multihash. */
-const ED25519_PREFIX = Uint8Array.of(0x00, 0x24, 0x08, 0x01, 0x12, 0x20)
-const PEER_ID_BYTES = ED25519_PREFIX.length + 32
 // 38 bytes in base58 take 52 or 53 characters; anything far off is not worth decoding.
 const MAX_PEER_ID_CHARS = 60
 const HEX_KEY = /^[0-9a-f]{64}$/
@@ -45,12 +42,9 @@ export function peerIdFromKeyHex(hex: string): string {
       `peerIdFromKeyHex: "${preview(hex)}" is not a public key (64 hex digits expected)`,
     )
   }
-  const bytes = new Uint8Array(PEER_ID_BYTES)
-  bytes.set(ED25519_PREFIX, 0)
-  for (let i = 0; i < 32; i++) {
-    bytes[ED25519_PREFIX.length + i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16)
-  }
-  return base58btc.baseEncode(bytes)
+  const key = new Uint8Array(32)
+  for (let i = 0; i < 32; i++) key[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16)
+  return peerIdOfPublicKey(key)
 }
 
 /**
@@ -69,19 +63,20 @@ export function keyHexFromPeerId(peerId: string): string {
   if (text === '' || text.length > MAX_PEER_ID_CHARS) {
     throw new PeerKeyError(`keyHexFromPeerId: "${preview(peerId)}" is not a peer ID`)
   }
-  let bytes: Uint8Array
+  let key: Uint8Array
   try {
-    bytes = base58btc.baseDecode(text)
-  } catch {
-    throw new PeerKeyError(`keyHexFromPeerId: "${preview(peerId)}" is not base58 text`)
-  }
-  if (bytes.length !== PEER_ID_BYTES || !ED25519_PREFIX.every((b, i) => bytes[i] === b)) {
-    throw new PeerKeyError(`keyHexFromPeerId: "${preview(peerId)}" is not an Ed25519 peer ID`)
+    key = parsePeerId(text).publicKey
+  } catch (err) {
+    const reason = (err as { reason?: string }).reason
+    throw new PeerKeyError(
+      reason === 'key-type'
+        ? `keyHexFromPeerId: "${preview(peerId)}" is not an Ed25519 peer ID`
+        : `keyHexFromPeerId: "${preview(peerId)}" is not base58 text`,
+      { cause: err },
+    )
   }
   let hex = ''
-  for (let i = ED25519_PREFIX.length; i < bytes.length; i++) {
-    hex += bytes[i]!.toString(16).padStart(2, '0')
-  }
+  for (const b of key) hex += b.toString(16).padStart(2, '0')
   return hex
 }
 
