@@ -5,9 +5,11 @@
  * prechecks, and the main thread's libp2p node for gossip and block sync — and answers the
  * page's requests. Built by scripts/build-node.mjs into public/node/consensus-worker.js.
  */
+import { parseAssetId, parseAssetUuid } from '@/lib/assets/asset-id'
 import { blockHash, decodeHeader, decodeProposal, proposalSignBytes } from '@/lib/consensus/codec'
 import { bytesEqual, toHex } from '@/lib/consensus/bytes'
 import { decodeVote, voteSignBytes } from '@/lib/consensus/vote'
+import { assetCapacityOf } from '@/lib/ledger/assets'
 import { decodeGenesis } from '@/lib/ledger/genesis'
 import { decodeLedgerState, encodeLedgerState } from '@/lib/ledger/snapshot'
 import { decodeTx } from '@/lib/ledger/tx'
@@ -41,6 +43,11 @@ const early: ToChainWorker[] = []
 function hexKey(hex: string): Uint8Array {
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new TypeError('expected a 64-digit hex public key')
   return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16))
+}
+
+/** An asset UUID from its text, or from an asset ID's text (`<type>:<uuid>`). */
+function assetUuid(text: string): Uint8Array {
+  return text.includes(':') ? parseAssetId(text).uuid : parseAssetUuid(text)
 }
 
 async function start(init: Extract<ToChainWorker, { type: 'init' }>['init']): Promise<void> {
@@ -137,6 +144,49 @@ async function answer<M extends keyof ChainRequests>(
       const a = params as ChainRequests['attest']['params']
       return { txHash: await s.attest(hexKey(a.subject), a.rttMs, a.coord) } as R
     }
+    case 'registerAsset': {
+      const a = params as ChainRequests['registerAsset']['params']
+      const txHash = await s.registerAsset({
+        id: parseAssetId(a.id),
+        port: a.port,
+        level: a.level,
+        share: a.share,
+        capacity: assetCapacityOf(a.resources),
+        createdUs: a.createdUs,
+      })
+      return { txHash } as R
+    }
+    case 'updateAsset': {
+      const a = params as ChainRequests['updateAsset']['params']
+      const txHash = await s.updateAsset({
+        id: parseAssetId(a.id),
+        level: a.level,
+        share: a.share,
+        capacity: assetCapacityOf(a.resources),
+      })
+      return { txHash } as R
+    }
+    case 'retireAsset':
+      return { txHash: await s.retireAsset(parseAssetId(p.id as string)) } as R
+    case 'assets': {
+      const a = params as ChainRequests['assets']['params']
+      return s.assets({
+        ...(a.owner !== undefined ? { owner: hexKey(a.owner) } : {}),
+        ...(a.limit !== undefined ? { limit: a.limit } : {}),
+        ...(a.includeRetired !== undefined ? { includeRetired: a.includeRetired } : {}),
+      }) as R
+    }
+    case 'asset': {
+      const found = await s.findAsset(p.query as string)
+      return (
+        found === null
+          ? null
+          : {
+              asset: found.asset,
+              proof: found.proof === null ? null : encodeProofOfState(found.proof),
+            }
+      ) as R
+    }
     case 'blocks':
       return (await s.recentBlocks(
         Math.min(100, Math.max(1, p.count as number)),
@@ -150,7 +200,9 @@ async function answer<M extends keyof ChainRequests>(
       const bundle =
         'account' in p
           ? await s.proofOfState({ account: hexKey(p.account as string) })
-          : await s.proofOfState({ tx: p.tx as string })
+          : 'asset' in p
+            ? await s.proofOfState({ asset: assetUuid(p.asset as string) })
+            : await s.proofOfState({ tx: p.tx as string })
       return (bundle === null ? null : encodeProofOfState(bundle)) as R
     }
     case 'verify': {

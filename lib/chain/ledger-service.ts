@@ -1,13 +1,31 @@
 /**
  * The ledger as a node runs it: a {@link ChainNode} over the ledger application, plus what an
  * account holder does with it — register this node (hashcash stamp + TrustChain certificate),
- * send credits, stake and unstake, attest RTTs, report equivocations as slash transactions — and
- * the read side the pages need (summary, blocks, transactions, proofs of state).
+ * send credits, stake and unstake, attest RTTs, register, update and retire assets, report
+ * equivocations as slash transactions — and the read side the pages need (summary, blocks,
+ * transactions, assets, proofs of state).
  *
  * Platform-agnostic: the browser's consensus worker, the headless node and the server's anchor
  * validator each build one with their own storage, network and signature verifier.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
+import {
+  decodeAssetId,
+  encodeAssetId,
+  formatAssetId,
+  formatAssetUuid,
+  type AssetId,
+  type AssetType,
+} from '@/lib/assets/asset-id'
+import {
+  decodeGlobalAddress,
+  encodeGlobalAddress,
+  formatGlobalAddress,
+  formatHypermeshUri,
+  parseAssetQuery,
+  peerIdOfPublicKey,
+} from '@/lib/assets/global-address'
+import type { AssetShare, PrivacyLevel } from '@/lib/assets/privacy'
 import type { CommitteeMember } from '@/lib/consensus/application'
 import { bytesEqual, toHex } from '@/lib/consensus/bytes'
 import { blockHash, type Block } from '@/lib/consensus/codec'
@@ -15,13 +33,31 @@ import type { TimeoutConfig } from '@/lib/consensus/core'
 import { txHash } from '@/lib/consensus/merkle'
 import { encodeVote } from '@/lib/consensus/vote'
 import { createLedgerApp, type LedgerApp } from '@/lib/ledger/app'
+import {
+  assetShareOf,
+  ledgerShareOf,
+  type AssetCapacity,
+  type AssetRecord,
+  type RegisteredLevel,
+} from '@/lib/ledger/assets'
 import type { GenesisConfig } from '@/lib/ledger/genesis'
 import { registrationResource } from '@/lib/ledger/kinds/register-node'
-import { account, node, totalSupply } from '@/lib/ledger/queries'
+import {
+  account,
+  allAssets,
+  asset as assetRecord,
+  assetLastSeen,
+  assetOnline,
+  assetsOf,
+  node,
+  proveAsset,
+  totalSupply,
+  type AssetEntry,
+} from '@/lib/ledger/queries'
 import type { LedgerState } from '@/lib/ledger/state'
 import { buildTx, decodeTx } from '@/lib/ledger/tx'
 import type { DecodedTx } from '@/lib/ledger/types'
-import { accountKey, nodeKey } from '@/lib/ledger/values'
+import { accountKey, nodeKey, type LedgerCoordinate, type NodeRecord } from '@/lib/ledger/values'
 import type { KvStore } from '@/lib/kv/kv-store'
 import type { Clock, SignatureVerifier } from '@/lib/ports'
 import { mintHashcash } from '@/lib/trustchain/hashcash'
@@ -92,6 +128,82 @@ export interface LedgerSummary {
   pendingTxs: number
 }
 
+/** An asset as the pages show it (plain data: it crosses the worker boundary). */
+export interface AssetSummary {
+  /** Text form `<type>:<uuid>`. */
+  id: string
+  /** The UUID, 8-4-4-4-12. */
+  uuid: string
+  type: AssetType
+  /** The owning node's key, hex. */
+  owner: string
+  /** The owning node's peer ID. */
+  peerId: string
+  /** The global address, text form (17 groups). */
+  address: string
+  /** `hypermesh://<peer>/<uuid>:<port>`. */
+  uri: string
+  port: number
+  level: RegisteredLevel
+  /** What is offered, in lib/assets' shape. */
+  share: AssetShare
+  /** What was measured when it was registered or last updated. */
+  capacity: AssetCapacity
+  createdUs: number
+  /** Content hash, hex. */
+  contentHash: string
+  registeredAt: number
+  registeredHeight: number
+  updatedAt: number
+  updatedHeight: number
+  retiredAt: number | null
+  retiredHeight: number | null
+  /** The on-chain half of "online" (lib/ledger `assetOnline`); the mesh's heartbeats are the other. */
+  online: boolean
+  /** Latest height with a sign of life of the asset or its node (lib/ledger `assetLastSeen`). */
+  lastSeenHeight: number
+  /** Where its node is: its latest own coordinate and the latest attestation about it. */
+  position: {
+    coord: LedgerCoordinate | null
+    coordHeight: number | null
+    attestation: { witness: string; rttMs: number; height: number; coord: LedgerCoordinate } | null
+  }
+}
+
+/** What {@link LedgerService.registerAsset} sends. */
+export interface RegisterAssetInput {
+  /** The asset (a new random ID: lib/assets `newAssetId`). */
+  id: AssetId
+  /** Service port that answers for it, 0–65535. */
+  port: number
+  /** public-network or full-public (the ledger refuses the others). */
+  level: PrivacyLevel
+  /** What is offered, within `capacity`. */
+  share: AssetShare
+  /** What was measured (lib/ledger `assetCapacityOf(resources)`). */
+  capacity: AssetCapacity
+  /** Creation time, µs since the epoch. */
+  createdUs: number
+}
+
+/** What {@link LedgerService.updateAsset} sends. */
+export interface UpdateAssetInput {
+  id: AssetId
+  level: PrivacyLevel
+  share: AssetShare
+  capacity: AssetCapacity
+}
+
+/** Options of {@link LedgerService.assets}. */
+export interface AssetQueryOptions {
+  /** Only this node's (raw key). */
+  owner?: Uint8Array
+  /** At most this many, 1–1,000 (default 100). */
+  limit?: number
+  /** Include retired assets (default false). */
+  includeRetired?: boolean
+}
+
 /** A transaction this node could not build or send. */
 export class LedgerServiceError extends Error {
   override readonly name = 'LedgerServiceError'
@@ -112,6 +224,8 @@ export class LedgerService {
   #registering: Promise<void> | null = null
   /** When this node last sent a registration, for the certificate expiry it carried. */
   #registrationSent: { at: number; notAfter: number | null } | null = null
+  /** Every asset of one state (the tip's when last asked), from one walk of its tree. */
+  #assetCache: { state: LedgerState; entries: AssetEntry[] } | null = null
 
   constructor(init: LedgerServiceInit, components: LedgerServiceComponents) {
     this.#c = components
@@ -246,6 +360,128 @@ export class LedgerService {
     })
   }
 
+  /**
+   * Register one of this node's assets (it must be a registered node). Resolves with the
+   * transaction hash once the transaction is pooled; the ledger's refusals (level, share,
+   * duplicate, limits) come back as the ledger's own errors.
+   */
+  async registerAsset(input: RegisterAssetInput): Promise<string> {
+    if (!this.registered()) {
+      throw new LedgerServiceError('Register this node on the ledger before registering assets.')
+    }
+    return this.#send('register-asset', {
+      id: this.#assetIdBytes(input.id),
+      port: input.port,
+      level: input.level,
+      share: ledgerShareOf(input.share),
+      capacity: input.capacity,
+      createdUs: input.createdUs,
+    })
+  }
+
+  /** Change the level, share and capacity of one of this node's live assets. */
+  async updateAsset(input: UpdateAssetInput): Promise<string> {
+    return this.#send('update-asset', {
+      id: this.#assetIdBytes(input.id),
+      level: input.level,
+      share: ledgerShareOf(input.share),
+      capacity: input.capacity,
+    })
+  }
+
+  /** Retire one of this node's live assets (its record stays, for history). */
+  async retireAsset(id: AssetId): Promise<string> {
+    return this.#send('retire-asset', { id: this.#assetIdBytes(id) })
+  }
+
+  #assetIdBytes(id: AssetId): Uint8Array {
+    try {
+      return encodeAssetId(id)
+    } catch (err) {
+      throw new LedgerServiceError(`Not an asset ID: ${(err as Error).message}`)
+    }
+  }
+
+  /**
+   * Assets of the latest state, newest registration first (or one node's, in registration
+   * order), with the on-chain half of "online".
+   */
+  assets(options: AssetQueryOptions = {}): AssetSummary[] {
+    const state = this.state()
+    const limit = Math.min(1_000, Math.max(1, Math.floor(options.limit ?? 100)))
+    const includeRetired = options.includeRetired === true
+    const entries =
+      options.owner !== undefined
+        ? assetsOf(state, options.owner, { includeRetired, limit })
+        : this.#allAssets(state).filter((e) => includeRetired || e.record.retiredHeight === null)
+    return entries.slice(0, limit).map((e) => this.#summarizeAsset(state, e))
+  }
+
+  // One walk of the state per block, however often the pages ask.
+  #allAssets(state: LedgerState): AssetEntry[] {
+    if (this.#assetCache?.state !== state) {
+      this.#assetCache = { state, entries: allAssets(state, { includeRetired: true }) }
+    }
+    return this.#assetCache.entries
+  }
+
+  /**
+   * One asset by UUID, live or retired, with a proof of state of it: the `asset/<uuid>` fact and
+   * its owner's `node/<key>` fact (position) in the latest block, under that block's commit
+   * certificate. `proof` is null only before the first block.
+   */
+  async asset(
+    uuid: Uint8Array,
+  ): Promise<{ asset: AssetSummary; proof: ProofOfState | null } | null> {
+    const state = this.state()
+    const record = assetRecord(state, uuid)
+    if (record === undefined) return null
+    return {
+      asset: this.#summarizeAsset(state, { uuid, record }),
+      proof: await this.proofOfState({ asset: uuid }),
+    }
+  }
+
+  /**
+   * {@link asset} for what someone typed: an asset ID, a UUID, a global address or a
+   * `hypermesh://` URI (lib/assets `parseAssetQuery`). An address or URI must name the asset's
+   * owner and port too. Null when nothing matches.
+   */
+  async findAsset(
+    query: string,
+  ): Promise<{ asset: AssetSummary; proof: ProofOfState | null } | null> {
+    const q = parseAssetQuery(query)
+    if (q === null || q.kind === 'peer-id') return null
+    const uuid =
+      q.kind === 'asset-id'
+        ? q.assetId.uuid
+        : q.kind === 'asset-uuid'
+          ? q.uuid
+          : q.kind === 'uri'
+            ? q.uri.assetUuid
+            : q.address.uuid
+    const record = assetRecord(this.state(), uuid)
+    if (record === undefined) return null
+    if (q.kind === 'asset-id' && q.assetId.type !== record.type) return null
+    if (
+      q.kind === 'global-address' &&
+      !bytesEqual(encodeGlobalAddress(q.address), record.address)
+    ) {
+      return null
+    }
+    if (
+      q.kind === 'uri' &&
+      (q.uri.peerId !== peerIdOfPublicKey(record.owner) || q.uri.port !== record.port)
+    ) {
+      return null
+    }
+    return this.asset(uuid)
+  }
+
+  #summarizeAsset(state: LedgerState, { uuid, record }: AssetEntry): AssetSummary {
+    return summarizeAsset(uuid, record, node(state, record.owner), state.height)
+  }
+
   #nextNonce(): number {
     const now = this.#c.clock.now()
     const base = account(this.state(), this.publicKey)?.nonce ?? 0
@@ -350,12 +586,28 @@ export class LedgerService {
   }
 
   /**
-   * A proof of state for an account (and its node record) in the latest block, or for a committed
-   * transaction in its block (with the sender's account after that block, when the tip is that
-   * block). Proofs of old blocks carry the facts of the latest state only when taken at the tip.
+   * A proof of state for an account (and its node record) in the latest block, for an asset (its
+   * record and its owner's node record) in the latest block, or for a committed transaction in
+   * its block (with the sender's account after that block, when the tip is that block). Proofs of
+   * old blocks carry the facts of the latest state only when taken at the tip.
    */
-  async proofOfState(what: { account: Uint8Array } | { tx: string }): Promise<ProofOfState | null> {
+  async proofOfState(
+    what: { account: Uint8Array } | { tx: string } | { asset: Uint8Array },
+  ): Promise<ProofOfState | null> {
     const tip = this.chain.tip()
+    if ('asset' in what) {
+      if (tip.header === null || tip.certificate === null || tip.committee === null) return null
+      if (assetRecord(tip.state, what.asset) === undefined) return null
+      const stored = await this.chain.block(tip.height)
+      if (stored === null) return null
+      return exportProofOfState({
+        block: stored.block,
+        certificate: stored.certificate,
+        committee: tip.committee,
+        state: tip.state,
+        keys: proveAsset(tip.state, what.asset).map((f) => f.key),
+      })
+    }
     if ('account' in what) {
       if (tip.header === null || tip.certificate === null || tip.committee === null) return null
       const stored = await this.chain.block(tip.height)
@@ -410,6 +662,60 @@ function fromHexStrict(hex: string): Uint8Array | null {
   return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16))
 }
 
+/**
+ * An asset as the explorer shows it, with the on-chain half of "online" judged at `height`.
+ *
+ * @param uuid - its UUID
+ * @param record - its record
+ * @param owner - its owner's node record
+ * @param height - the height of the state it was read from
+ */
+export function summarizeAsset(
+  uuid: Uint8Array,
+  record: AssetRecord,
+  owner: NodeRecord | undefined,
+  height: number,
+): AssetSummary {
+  const peerId = peerIdOfPublicKey(record.owner)
+  const attestation = owner?.attestation ?? null
+  return {
+    id: formatAssetId({ type: record.type, uuid }),
+    uuid: formatAssetUuid(uuid),
+    type: record.type,
+    owner: toHex(record.owner),
+    peerId,
+    address: formatGlobalAddress(decodeGlobalAddress(record.address)),
+    uri: formatHypermeshUri({ peerId, assetUuid: uuid, port: record.port }),
+    port: record.port,
+    level: record.level,
+    share: assetShareOf(record.type, record.share),
+    capacity: record.capacity,
+    createdUs: record.createdUs,
+    contentHash: toHex(record.contentHash),
+    registeredAt: record.registeredAt,
+    registeredHeight: record.registeredHeight,
+    updatedAt: record.updatedAt,
+    updatedHeight: record.updatedHeight,
+    retiredAt: record.retiredAt,
+    retiredHeight: record.retiredHeight,
+    online: assetOnline(record, owner, height),
+    lastSeenHeight: assetLastSeen(record, owner),
+    position: {
+      coord: owner?.coord ?? null,
+      coordHeight: owner?.coordHeight ?? null,
+      attestation:
+        attestation === null
+          ? null
+          : {
+              witness: toHex(attestation.witness),
+              rttMs: attestation.rttMs,
+              height: attestation.height,
+              coord: attestation.coord,
+            },
+    },
+  }
+}
+
 /** A block as the explorer lists it. */
 export function summarizeBlock(stored: StoredBlock): BlockSummary {
   const h = stored.block.header
@@ -434,8 +740,12 @@ export function summarizeTx(bytes: Uint8Array): TxSummary {
     return { hash, kind: 'unknown', from: '', nonce: 0, fee: '0', fields: {} }
   }
   const fields: Record<string, string> = {}
+  const assetKind = ['register-asset', 'update-asset', 'retire-asset'].includes(tx.kind)
   for (const [k, v] of Object.entries(tx.body as Record<string, unknown>)) {
-    if (v instanceof Uint8Array) fields[k] = v.length <= 64 ? toHex(v) : `${v.length} bytes`
+    // The kind's decoder checked it: an asset ID reads better as `<type>:<uuid>`.
+    if (assetKind && k === 'id' && v instanceof Uint8Array)
+      fields[k] = formatAssetId(decodeAssetId(v))
+    else if (v instanceof Uint8Array) fields[k] = v.length <= 64 ? toHex(v) : `${v.length} bytes`
     else if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string')
       fields[k] = String(v)
     else if (v === null) fields[k] = '—'

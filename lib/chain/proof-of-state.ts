@@ -14,6 +14,10 @@
  * - **space / where** — a node fact holds its latest coordinate and the latest signed RTT
  *   attestation about it, both covered by the state root.
  *
+ * An asset's bundle carries its `asset/<uuid>` fact and its owner's `node/<key>` fact: "asset A,
+ * owned by node N, at network position P (N's attested coordinate), registered at time T (the
+ * BFT time of the block that registered it)". {@link assetClaimsOf} reads that claim back.
+ *
  * docs/consensus.md, "Four proofs", specifies the bundle.
  */
 import * as dagCbor from '@ipld/dag-cbor'
@@ -33,6 +37,9 @@ import {
 } from '@/lib/consensus/codec'
 import { committeeHash } from '@/lib/consensus/committee'
 import { txHash } from '@/lib/consensus/merkle'
+import { formatAssetId } from '@/lib/assets/asset-id'
+import { peerIdOfPublicKey } from '@/lib/assets/global-address'
+import type { AssetRecord } from '@/lib/ledger/assets'
 import { decodeTx } from '@/lib/ledger/tx'
 import { proveFact, verifyFact, type ProvenFact } from '@/lib/ledger/queries'
 import type { LedgerState } from '@/lib/ledger/state'
@@ -41,6 +48,7 @@ import type { RegisterNodeBody } from '@/lib/ledger/kinds/register-node'
 import { checkHashcash } from '@/lib/trustchain/hashcash'
 import { leafHash, verifyInclusion } from '@/lib/trustchain/merkle'
 import type { SignatureVerifier } from '@/lib/ports'
+import { decodeFactValue, nodeKey, type NodeRecord } from '@/lib/ledger/values'
 
 /** Largest bundle accepted for verification. */
 export const MAX_PROOF_OF_STATE_BYTES = 256 * 1024
@@ -196,6 +204,80 @@ export function decodeProofOfState(bytes: Uint8Array): ProofOfState {
   return { chainId: m.c, header: m.h, certificate: m.cert, committee, facts, tx }
 }
 
+/** What an asset fact of a bundle states. */
+export interface AssetClaim {
+  /** The asset's UUID (from the fact's key). */
+  uuid: Uint8Array
+  /** The asset record: owner, type, address, level, share, capacity, registration time. */
+  record: AssetRecord
+  /**
+   * The owner's node record when the bundle carries it: its latest coordinate and the latest
+   * attestation about it (the asset's network position). Null when the bundle does not.
+   */
+  node: NodeRecord | null
+}
+
+/**
+ * The asset claims of a bundle: each `asset/<uuid>` fact, decoded, with its owner's node fact
+ * when present. It does not verify anything: trust a claim only from a bundle that
+ * {@link verifyProofOfState} accepted. Facts that do not decode are left out. Never throws.
+ *
+ * @example
+ * ```ts
+ * if (verifyProofOfState(bundle, trust).ok) {
+ *   const [claim] = assetClaimsOf(bundle) // owner, registeredAt, node?.coord …
+ * }
+ * ```
+ */
+export function assetClaimsOf(bundle: ProofOfState): AssetClaim[] {
+  const claims: AssetClaim[] = []
+  const facts = Array.isArray(bundle?.facts) ? bundle.facts : []
+  for (const f of facts) {
+    try {
+      if (typeof f.key !== 'string' || !f.key.startsWith('asset/')) continue
+      const fact = decodeFactValue(f.key, f.value)
+      if (fact.type !== 'asset') continue
+      const ownerKey = nodeKey(fact.value.owner)
+      const nodeFact = facts.find((g) => g.key === ownerKey)
+      const owner = nodeFact === undefined ? null : decodeFactValue(ownerKey, nodeFact.value)
+      claims.push({
+        uuid: Uint8Array.from(f.key.slice('asset/'.length).match(/../g)!, (h) => parseInt(h, 16)),
+        record: fact.value,
+        node: owner?.type === 'node' ? owner.value : null,
+      })
+    } catch {
+      // Not an asset fact this version can read: no claim.
+    }
+  }
+  return claims
+}
+
+// For the report; never throws (a bundle's facts may be checked against a forged header).
+function describeClaim(c: AssetClaim): string {
+  try {
+    return claimText(c)
+  } catch {
+    return 'an asset fact'
+  }
+}
+
+function claimText(c: AssetClaim): string {
+  const where =
+    c.node === null
+      ? 'position not in the bundle'
+      : c.node.attestation !== null
+        ? `attested ${c.node.attestation.rttMs} ms from a witness at height ${c.node.attestation.height}`
+        : c.node.coord !== null
+          ? `own coordinate of height ${c.node.coordHeight}`
+          : 'no attested position yet'
+  const retired = c.record.retiredHeight === null ? '' : `, retired at ${c.record.retiredHeight}`
+  return (
+    `asset ${formatAssetId({ type: c.record.type, uuid: c.uuid })} of node ` +
+    `${peerIdOfPublicKey(c.record.owner)}, registered ${new Date(c.record.registeredAt).toISOString()}` +
+    ` (height ${c.record.registeredHeight})${retired}, ${where}`
+  )
+}
+
 /** One check of {@link verifyProofOfState}. */
 export interface ProofCheck {
   name: 'format' | 'chain' | 'committee' | 'certificate' | 'time' | 'facts' | 'transaction' | 'work'
@@ -292,11 +374,13 @@ export function verifyProofOfState(
   const badFacts = bundle.facts.filter(
     (f) => !verifyFact(header.stateRoot, f.key, f.value, f.proof),
   )
+  const claims = badFacts.length === 0 ? assetClaimsOf(bundle).map(describeClaim) : []
   add(
     'facts',
     badFacts.length === 0,
     badFacts.length === 0
-      ? `${bundle.facts.length} facts in the state root ${toHex(header.stateRoot).slice(0, 16)}…`
+      ? `${bundle.facts.length} facts in the state root ${toHex(header.stateRoot).slice(0, 16)}…` +
+          claims.map((c) => `; ${c}`).join('')
       : `not in the state root: ${badFacts.map((f) => f.key).join(', ')}`,
   )
   if (bundle.tx !== null) {

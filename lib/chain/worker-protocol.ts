@@ -3,8 +3,10 @@
  * chain runs: workers/consensus.worker.ts). Both sides are in this repository and ship together,
  * so the messages are plain structured-clone objects, typed here once.
  */
+import type { AssetShare, PrivacyLevel } from '@/lib/assets/privacy'
+import type { Resources } from '@/lib/assets/resources'
 import type { ChainTopic } from './network'
-import type { BlockSummary, LedgerSummary, TxSummary } from './ledger-service'
+import type { AssetSummary, BlockSummary, LedgerSummary, TxSummary } from './ledger-service'
 import type { ProofOfStateReport } from './proof-of-state'
 import type { ChainTimeouts } from './timeouts'
 
@@ -35,11 +37,56 @@ export interface ChainRequests {
     }
     result: { txHash: string }
   }
+  /**
+   * Register one of this node's assets. `id` is the text form `<type>:<uuid>` (a new random ID,
+   * lib/assets `newAssetId`); `resources` is the measurement the share is checked against
+   * (validated, then summarised by lib/ledger `assetCapacityOf`); `createdUs` µs since the epoch.
+   */
+  registerAsset: {
+    params: {
+      id: string
+      port: number
+      level: PrivacyLevel
+      share: AssetShare
+      resources: Resources
+      createdUs: number
+    }
+    result: { txHash: string }
+  }
+  /** Change the level, share and measurement of one of this node's live assets. */
+  updateAsset: {
+    params: { id: string; level: PrivacyLevel; share: AssetShare; resources: Resources }
+    result: { txHash: string }
+  }
+  /** Retire one of this node's live assets (`<type>:<uuid>`). */
+  retireAsset: { params: { id: string }; result: { txHash: string } }
+  /**
+   * Assets of the latest state: all, newest first, or one node's (`owner`, hex key) in
+   * registration order; `limit` 1–1,000 (default 100); retired ones only when asked.
+   */
+  assets: {
+    params: { owner?: string; limit?: number; includeRetired?: boolean }
+    result: AssetSummary[]
+  }
+  /**
+   * One asset by what someone typed (asset ID, UUID, global address or `hypermesh://` URI), with
+   * a proof-of-state bundle (dag-cbor bytes) of it and its owner's node in the latest block.
+   */
+  asset: {
+    params: { query: string }
+    result: { asset: AssetSummary; proof: Uint8Array | null } | null
+  }
   blocks: { params: { count: number; below?: number }; result: BlockSummary[] }
   block: { params: { height: number }; result: { block: BlockSummary; txs: TxSummary[] } | null }
   tx: { params: { hash: string }; result: { tx: TxSummary; height: number; index: number } | null }
-  /** Export a proof-of-state bundle (dag-cbor bytes) for an account (hex key) or a transaction. */
-  proof: { params: { account: string } | { tx: string }; result: Uint8Array | null }
+  /**
+   * Export a proof-of-state bundle (dag-cbor bytes) for an account (hex key), an asset (asset ID
+   * or UUID text) or a transaction.
+   */
+  proof: {
+    params: { account: string } | { tx: string } | { asset: string }
+    result: Uint8Array | null
+  }
   /** Verify a bundle against this node's own chain (committee it knows, its clock). */
   verify: { params: { bundle: Uint8Array }; result: ProofOfStateReport }
 }

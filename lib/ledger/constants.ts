@@ -103,3 +103,31 @@ export const MAX_FACT_VALUE_BYTES = 64 * 1024
 
 /** How many nonces ahead of an account's next one the mempool admits (`checkTx`). */
 export const MEMPOOL_NONCE_WINDOW = 64
+
+/** Most live (not retired) assets one node may have registered at once. */
+export const MAX_LIVE_ASSETS_PER_NODE = 16
+
+/**
+ * Most assets one node may ever register, retired ones included. Retired records stay in the
+ * state for history, so this bounds what a node can add to the state by registering and retiring
+ * in a loop (fees may be zero).
+ */
+export const MAX_ASSET_REGISTRATIONS_PER_NODE = 256
+
+/** Longest GPU label an asset's capacity may carry, in UTF-16 units (longer ones are cut). */
+export const MAX_ASSET_GPU_LABEL_LENGTH = 128
+
+/**
+ * How far a registration's `createdUs` may be after the block time, in µs (clock skew, as for
+ * registration stamps: 300 s).
+ */
+export const MAX_ASSET_CREATED_FUTURE_US = REGISTRATION_STAMP_MAX_FUTURE_S * 1_000_000
+
+/**
+ * Default freshness window of `assetOnline` (queries.ts), in blocks: the asset counts as
+ * online on-chain when its registration or update, its node's latest attestation as a witness, or
+ * the latest attestation about its node is at most this many blocks old. Tabs attest one peer a
+ * minute (lib/client/chain-bridge.ts); at the default 1 s block interval under load this is two
+ * minutes, at the 10 s empty-block interval twenty.
+ */
+export const ASSET_ONLINE_WINDOW_BLOCKS = 120

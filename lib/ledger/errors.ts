@@ -309,6 +309,101 @@ export class DuplicateEvidenceError extends LedgerError {
   }
 }
 
+/** Why an asset registration or update was refused by {@link BadAssetError}. */
+export type BadAssetReason =
+  'level' | 'future' | 'type' | 'value' | 'hours' | 'unmeasured' | 'above-capacity'
+
+/**
+ * An asset registration or update was refused: a privacy level the ledger does not publish
+ * (`level`: only `public-network` and `full-public` are registered, lib/assets/privacy.ts), a
+ * creation time after the block time (`future`), or a share lib/assets' `checkShare` refuses
+ * against the measured capacity (`type`, `value`, `hours`, `unmeasured`: what was not measured
+ * cannot be offered, `above-capacity`).
+ */
+export class BadAssetError extends LedgerError {
+  override readonly name = 'BadAssetError'
+  readonly code = 'ERR_BAD_ASSET'
+
+  /** @param reason - which rule the asset broke */
+  constructor(readonly reason: BadAssetReason) {
+    super(
+      reason === 'level'
+        ? 'Only public-network and full-public assets are registered on the ledger.'
+        : reason === 'future'
+          ? "The asset's creation time is after the block time."
+          : `The asset's share was refused (${reason}); measure again or offer less.`,
+    )
+  }
+}
+
+/** An asset ID (its UUID) is already registered, live or retired. */
+export class DuplicateAssetError extends LedgerError {
+  override readonly name = 'DuplicateAssetError'
+  readonly code = 'ERR_DUPLICATE_ASSET'
+
+  /** @param uuid - the asset UUID, hex */
+  constructor(readonly uuid: string) {
+    super(`Asset ${uuid} is already registered; a new asset needs a new ID.`)
+  }
+}
+
+/** An update or retirement names an asset the ledger does not hold (or of another type). */
+export class UnknownAssetError extends LedgerError {
+  override readonly name = 'UnknownAssetError'
+  readonly code = 'ERR_UNKNOWN_ASSET'
+
+  /** @param uuid - the asset UUID, hex */
+  constructor(readonly uuid: string) {
+    super(`Asset ${uuid} is not registered.`)
+  }
+}
+
+/** An update or retirement of an asset was sent by another key than its owner's. */
+export class NotAssetOwnerError extends LedgerError {
+  override readonly name = 'NotAssetOwnerError'
+  readonly code = 'ERR_NOT_ASSET_OWNER'
+
+  /** @param uuid - the asset UUID, hex */
+  constructor(readonly uuid: string) {
+    super(`Only the node that registered asset ${uuid} may change or retire it.`)
+  }
+}
+
+/** An update or retirement of an asset that is already retired. */
+export class AssetRetiredError extends LedgerError {
+  override readonly name = 'AssetRetiredError'
+  readonly code = 'ERR_ASSET_RETIRED'
+
+  /** @param uuid - the asset UUID, hex */
+  constructor(readonly uuid: string) {
+    super(`Asset ${uuid} is retired; register a new asset instead.`)
+  }
+}
+
+/**
+ * A node would exceed its asset limits: `MAX_LIVE_ASSETS_PER_NODE` live assets (`live`:
+ * retire one first) or `MAX_ASSET_REGISTRATIONS_PER_NODE` registrations ever (`total`).
+ */
+export class AssetLimitError extends LedgerError {
+  override readonly name = 'AssetLimitError'
+  readonly code = 'ERR_ASSET_LIMIT'
+
+  /**
+   * @param reason - which limit
+   * @param limit - its value
+   */
+  constructor(
+    readonly reason: 'live' | 'total',
+    readonly limit: number,
+  ) {
+    super(
+      reason === 'live'
+        ? `A node may have at most ${limit} live assets; retire one first.`
+        : `A node may register at most ${limit} assets.`,
+    )
+  }
+}
+
 /** A block holds more transactions than the genesis allows. */
 export class BlockTooLargeError extends LedgerError {
   override readonly name = 'BlockTooLargeError'

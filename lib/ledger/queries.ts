@@ -2,13 +2,29 @@
  * Reading a state: the helpers the UI, the wallet and proofs of state need. All pure; none
  * changes the state.
  */
-import { MAX_PROOF_BYTES, MAX_PROOF_DEPTH, PUBLIC_KEY_BYTES } from './constants'
-import { decodeCanonical, encodeCbor, readBytes, readList, readMap } from './codec'
+import type { AssetRecord, NodeAssets } from './assets'
+import {
+  ASSET_ONLINE_WINDOW_BLOCKS,
+  MAX_PROOF_BYTES,
+  MAX_PROOF_DEPTH,
+  PUBLIC_KEY_BYTES,
+} from './constants'
+import {
+  compareBytes,
+  decodeCanonical,
+  encodeCbor,
+  fromHex,
+  readBytes,
+  readList,
+  readMap,
+} from './codec'
 import { LedgerArgumentError, UnknownFactError } from './errors'
 import { hashKey, smtGet, smtProve, smtWalk, verifyInclusion, HASH_BYTES } from './smt'
 import { readTree, type LedgerState } from './state'
 import {
   accountKey,
+  assetKey,
+  nodeAssetsKey,
   nodeKey,
   SUPPLY_KEY,
   type Account,
@@ -44,6 +60,176 @@ export function account(state: LedgerState, publicKey: Uint8Array): Account | un
 export function node(state: LedgerState, publicKey: Uint8Array): NodeRecord | undefined {
   publicKeyArg(publicKey, 'node.publicKey')
   return readTree(state.tree, nodeKey(publicKey)) as NodeRecord | undefined
+}
+
+/** An asset and its UUID, as the listing queries return them. */
+export interface AssetEntry {
+  /** The asset's UUID (16 bytes): its state key is `asset/<hex>`. */
+  uuid: Uint8Array
+  record: AssetRecord
+}
+
+function uuidArg(uuid: Uint8Array, where: string): void {
+  if (!(uuid instanceof Uint8Array) || uuid.length !== 16) {
+    throw new LedgerArgumentError(where, 'must be a 16-byte asset UUID')
+  }
+}
+
+/**
+ * The asset whose UUID is `uuid`, live or retired, or `undefined` when none was registered.
+ *
+ * @throws {LedgerArgumentError} when `uuid` is not 16 bytes
+ * @example
+ * ```ts
+ * asset(state, parseAssetUuid('0f8e3a52-1c7d-4b9e-a0f1-5d2c3b4a6e7f'))?.owner
+ * ```
+ */
+export function asset(state: LedgerState, uuid: Uint8Array): AssetRecord | undefined {
+  uuidArg(uuid, 'asset.uuid')
+  return readTree(state.tree, assetKey(uuid)) as AssetRecord | undefined
+}
+
+/** Options of {@link assetsOf} and {@link allAssets}. */
+export interface AssetListOptions {
+  /** Include retired assets (default false: live ones only). */
+  includeRetired?: boolean
+  /** At most this many (default: all). */
+  limit?: number
+}
+
+function limitArg(limit: number | undefined, where: string): number {
+  if (limit === undefined) return Number.POSITIVE_INFINITY
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new LedgerArgumentError(where, 'must be a non-negative integer')
+  }
+  return limit
+}
+
+/**
+ * The assets of node `owner`. Live ones come from its index (`node-assets/<key>`, at most 16
+ * reads), in registration order; with `includeRetired` the whole state is walked (retired
+ * assets leave the index), by registration height (within one block by UUID).
+ *
+ * @throws {LedgerArgumentError} when `owner` is not 32 bytes or `limit` is not a count
+ */
+export function assetsOf(
+  state: LedgerState,
+  owner: Uint8Array,
+  options: AssetListOptions = {},
+): AssetEntry[] {
+  publicKeyArg(owner, 'assetsOf.owner')
+  const limit = limitArg(options.limit, 'assetsOf.limit')
+  if (options.includeRetired === true) {
+    return allAssets(state, { includeRetired: true })
+      .filter((e) => compareBytes(e.record.owner, owner) === 0)
+      .sort(
+        (a, b) =>
+          a.record.registeredHeight - b.record.registeredHeight || compareBytes(a.uuid, b.uuid),
+      )
+      .slice(0, limit)
+  }
+  const index = readTree(state.tree, nodeAssetsKey(owner)) as NodeAssets | undefined
+  return (index?.live ?? []).slice(0, limit).map((uuid) => ({
+    uuid,
+    record: readTree(state.tree, assetKey(uuid)) as AssetRecord,
+  }))
+}
+
+/**
+ * Every asset of the state, newest registration first (ties by UUID). A walk of the whole state
+ * tree, O(entries): the tree is keyed by hashes, so no prefix range is cheaper. Meant for the
+ * explorer, which asks once per block; a caller that asks more often should cache by state.
+ *
+ * @throws {LedgerArgumentError} when `limit` is not a count
+ */
+export function allAssets(state: LedgerState, options: AssetListOptions = {}): AssetEntry[] {
+  const limit = limitArg(options.limit, 'allAssets.limit')
+  const out: AssetEntry[] = []
+  smtWalk(state.tree, (leaf) => {
+    if (!leaf.key.startsWith('asset/')) return
+    const record = leaf.value as AssetRecord
+    if (record.retiredHeight !== null && options.includeRetired !== true) return
+    out.push({ uuid: fromHex(leaf.key.slice('asset/'.length))!, record })
+  })
+  out.sort(
+    (a, b) => b.record.registeredHeight - a.record.registeredHeight || compareBytes(a.uuid, b.uuid),
+  )
+  return out.slice(0, limit)
+}
+
+/** Parameters of {@link assetOnline}. */
+export interface AssetOnlineParams {
+  /** How many blocks a sign of life stays fresh (default {@link ASSET_ONLINE_WINDOW_BLOCKS}). */
+  windowBlocks: number
+}
+
+/** The default {@link AssetOnlineParams}. */
+export const DEFAULT_ASSET_ONLINE: AssetOnlineParams = Object.freeze({
+  windowBlocks: ASSET_ONLINE_WINDOW_BLOCKS,
+})
+
+/**
+ * The latest height at which the chain saw a sign of life of an asset: its registration or latest
+ * update, the latest attestation its node sent as a witness (`coordHeight`), or the height at
+ * which a witness last measured its node (`attestation.height`). Each is signed by the owner
+ * node or measured by a peer of it, and finalized.
+ */
+export function assetLastSeen(record: AssetRecord, owner: NodeRecord | undefined): number {
+  return Math.max(record.updatedHeight, owner?.coordHeight ?? 0, owner?.attestation?.height ?? 0)
+}
+
+/**
+ * Whether an asset is online as far as the chain can tell: not retired, and its latest sign of
+ * life ({@link assetLastSeen}) at most `params.windowBlocks` blocks before `height`. This is the
+ * on-chain half; the mesh's heartbeats are the other (the explorer combines both). Pure: the
+ * same state and height give the same answer on every node.
+ *
+ * @param record - the asset
+ * @param owner - its owner's node record (`node(state, record.owner)`)
+ * @param height - the height to judge at, normally the state's (`state.height`)
+ * @param params - the window; default {@link DEFAULT_ASSET_ONLINE}
+ * @throws {LedgerArgumentError} when `height` or the window is not a non-negative integer
+ * @example
+ * ```ts
+ * const a = asset(state, uuid)!
+ * assetOnline(a, node(state, a.owner), state.height) // true within 120 blocks of a sign of life
+ * ```
+ */
+export function assetOnline(
+  record: AssetRecord,
+  owner: NodeRecord | undefined,
+  height: number,
+  params: AssetOnlineParams = DEFAULT_ASSET_ONLINE,
+): boolean {
+  if (!Number.isSafeInteger(height) || height < 0) {
+    throw new LedgerArgumentError('assetOnline.height', 'must be a non-negative integer')
+  }
+  const window = params?.windowBlocks
+  if (!Number.isSafeInteger(window) || window < 0) {
+    throw new LedgerArgumentError(
+      'assetOnline.params.windowBlocks',
+      'must be a non-negative integer',
+    )
+  }
+  if (record.retiredHeight !== null) return false
+  return height - assetLastSeen(record, owner) <= window
+}
+
+/**
+ * The facts that prove an asset: `asset/<uuid>` and its owner's `node/<key>` (latest own
+ * coordinate and latest attestation about it: where the asset is in the network), each with its
+ * inclusion proof against `state.root`. With a block header and commit certificate covering that
+ * root (lib/chain/proof-of-state.ts) this shows "asset A, owned by node N, at network position P,
+ * registered at time T" offline.
+ *
+ * @throws {UnknownFactError} when no asset has this UUID
+ * @throws {LedgerArgumentError} when `uuid` is not 16 bytes
+ */
+export function proveAsset(state: LedgerState, uuid: Uint8Array): ProvenFact[] {
+  uuidArg(uuid, 'proveAsset.uuid')
+  const fact = proveFact(state, assetKey(uuid))
+  const record = readTree(state.tree, assetKey(uuid)) as AssetRecord
+  return [fact, proveFact(state, nodeKey(record.owner))]
 }
 
 /** The supply counters (`meta/supply`). */

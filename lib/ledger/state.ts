@@ -23,9 +23,12 @@ import {
   type SmtChange,
   type SmtNode,
 } from './smt'
+import type { AssetRecord, NodeAssets } from './assets'
 import {
   accountKey,
+  assetKey,
   committeeKey,
+  nodeAssetsKey,
   nodeKey,
   SUPPLY_KEY,
   type Account,
@@ -72,6 +75,8 @@ export function addAmount(a: bigint, b: bigint): bigint {
 }
 
 const DELETED = Symbol('deleted')
+
+const NO_ASSETS: NodeAssets = Object.freeze({ live: Object.freeze([]), total: 0 })
 
 /** Read a value from a tree (no overlay). */
 export function readTree(tree: SmtNode | null, key: string): unknown {
@@ -146,6 +151,26 @@ export class LedgerView {
   /** Write the node of `publicKey`. */
   putNode(publicKey: Uint8Array, node: NodeRecord): void {
     this.put(nodeKey(publicKey), node)
+  }
+
+  /** The asset whose UUID is `uuid`, live or retired, or `undefined`. */
+  asset(uuid: Uint8Array): AssetRecord | undefined {
+    return this.get(assetKey(uuid)) as AssetRecord | undefined
+  }
+
+  /** Write the asset whose UUID is `uuid`. */
+  putAsset(uuid: Uint8Array, asset: AssetRecord): void {
+    this.put(assetKey(uuid), asset)
+  }
+
+  /** The asset index of the node `publicKey` (none registered yet: no live, total 0). */
+  nodeAssets(publicKey: Uint8Array): NodeAssets {
+    return (this.get(nodeAssetsKey(publicKey)) as NodeAssets | undefined) ?? NO_ASSETS
+  }
+
+  /** Write the asset index of the node `publicKey`. */
+  putNodeAssets(publicKey: Uint8Array, index: NodeAssets): void {
+    this.put(nodeAssetsKey(publicKey), index)
   }
 
   /** The supply counters. */

@@ -11,10 +11,12 @@ import {
   type KeyObject,
 } from 'node:crypto'
 import { expect } from 'vitest'
+import { encodeAssetId, newAssetId, type AssetId, type AssetType } from '../assets/asset-id'
 import type { BlockContext } from '../consensus/application'
 import type { SignatureVerifier } from '../ports'
 import { mintHashcash } from '../trustchain/hashcash'
 import { verifyEd25519 } from '../trustchain/ed25519'
+import type { AssetCapacity, LedgerAssetShare } from './assets'
 import type { GenesisConfig } from './genesis'
 import { registrationResource } from './kinds'
 import { account } from './queries'
@@ -181,4 +183,73 @@ export function thrown(fn: () => unknown): Error {
     return err as Error
   }
   expect.fail('expected a throw')
+}
+
+/** A measured capacity of a well-equipped browser: every figure known, a GPU. */
+export const CAPACITY: AssetCapacity = Object.freeze({
+  platform: 'browser',
+  cores: 8,
+  cpuScore: 1_234.5,
+  memoryBytes: 8 * 2 ** 30,
+  storageBytes: 10 ** 9,
+  writeBytesPerSecond: 5e7,
+  goodputBytesPerSecond: 1.25e6,
+  gpu: Object.freeze({
+    label: 'Apple M2',
+    fallback: false,
+    maxBufferSize: 2 ** 28,
+    maxStorageBufferBindingSize: 2 ** 27,
+    maxComputeWorkgroupsPerDimension: 65_535,
+    maxComputeInvocationsPerWorkgroup: 256,
+  }),
+})
+
+/** A capacity of which nothing was measured. */
+export const UNMEASURED: AssetCapacity = Object.freeze({
+  platform: 'browser',
+  cores: null,
+  cpuScore: null,
+  memoryBytes: null,
+  storageBytes: null,
+  writeBytesPerSecond: null,
+  goodputBytesPerSecond: null,
+  gpu: null,
+})
+
+/** A deterministic asset ID of `type`, its UUID derived from `seed`. */
+export function testAssetId(type: AssetType, seed: string): AssetId {
+  return newAssetId(type, sha256(new TextEncoder().encode(`asset-test/${seed}`)).slice(0, 16))
+}
+
+/** A valid share of each type, within {@link CAPACITY}. */
+export const SHARES: Readonly<Record<AssetType, LedgerAssetShare>> = Object.freeze({
+  cpu: { amount: 2, hours: null },
+  gpu: { amount: 0.5, hours: 8 },
+  memory: { amount: 2 ** 29, hours: null },
+  storage: { amount: 10 ** 8, hours: 23.5 },
+  network: { amount: 10 ** 6, hours: null },
+  container: { amount: null, hours: 12 },
+  economic: { amount: null, hours: null },
+})
+
+/** A wire-shaped `register-asset` body for `id`, with what may be overridden. */
+export function registerAssetBody(
+  id: AssetId,
+  overrides: Partial<{
+    port: number
+    level: string
+    share: unknown
+    capacity: unknown
+    createdUs: number
+  }> = {},
+): Record<string, unknown> {
+  return {
+    id: encodeAssetId(id),
+    port: 7,
+    level: 'public-network',
+    share: SHARES[id.type],
+    capacity: CAPACITY,
+    createdUs: T0 * 1000 - 5_000_000,
+    ...overrides,
+  }
 }

@@ -28,7 +28,14 @@ import {
   readUint,
   toHex,
 } from './codec'
-import { LedgerDecodeError } from './errors'
+import {
+  ASSET_UUID_LENGTH,
+  readAssetRecord,
+  readNodeAssets,
+  type AssetRecord,
+  type NodeAssets,
+} from './assets'
+import { LedgerArgumentError, LedgerDecodeError } from './errors'
 
 /** Credits waiting to return to the balance. */
 export interface UnbondingEntry {
@@ -163,6 +170,24 @@ export function nodeKey(publicKey: Uint8Array): string {
   return `node/${toHex(publicKey)}`
 }
 
+/**
+ * Key of the asset whose UUID is `uuid` (16 bytes): `asset/<32 hex digits>`. Keyed by the UUID
+ * alone, as its global address names it: one UUID is one asset, whatever its type.
+ *
+ * @throws {LedgerArgumentError} when `uuid` is not 16 bytes
+ */
+export function assetKey(uuid: Uint8Array): string {
+  if (!(uuid instanceof Uint8Array) || uuid.length !== ASSET_UUID_LENGTH) {
+    throw new LedgerArgumentError('assetKey.uuid', 'must be 16 bytes')
+  }
+  return `asset/${toHex(uuid)}`
+}
+
+/** Key of the index of the assets of the node `publicKey`: `node-assets/<key hex>`. */
+export function nodeAssetsKey(publicKey: Uint8Array): string {
+  return `node-assets/${toHex(publicKey)}`
+}
+
 /** Key of the committee of `epoch`. */
 export function committeeKey(epoch: number): string {
   return `committee/${epoch}`
@@ -251,8 +276,11 @@ export type FactValue =
   | { type: 'uptime'; value: UptimeRecord }
   | { type: 'committee'; value: readonly StoredMember[] }
   | { type: 'slashed'; value: SlashRecord }
+  | { type: 'asset'; value: AssetRecord }
+  | { type: 'node-assets'; value: NodeAssets }
 
 const ID = /^[0-9a-f]{64}$/
+const UUID_HEX = /^[0-9a-f]{32}$/
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/
 
 function keyType(key: string): FactValue['type'] | null {
@@ -261,7 +289,10 @@ function keyType(key: string): FactValue['type'] | null {
   switch (space) {
     case 'account':
     case 'node':
+    case 'node-assets':
       return rest.length === 1 && ID.test(id) ? space : null
+    case 'asset':
+      return rest.length === 1 && UUID_HEX.test(id) ? space : null
     case 'committee':
       return rest.length === 1 && DECIMAL.test(id) ? space : null
     case 'slashed':
@@ -312,6 +343,10 @@ export function decodeFactValue(key: string, bytes: Uint8Array): FactValue {
       return { type, value: readAccount(raw, 'account') }
     case 'node':
       return { type, value: readNode(raw, 'node') }
+    case 'asset':
+      return { type, value: readAssetRecord(raw, 'asset', fromHex(key.slice('asset/'.length))!) }
+    case 'node-assets':
+      return { type, value: readNodeAssets(raw, 'nodeAssets') }
     case 'head': {
       const m = readMap(raw, 'head', ['height', 'time'])
       return {

@@ -1,22 +1,28 @@
 /**
- * The transaction kinds of the ledger, as a registry. A later kind (asset, job, exchange) is one
+ * The transaction kinds of the ledger, as a registry. A later kind (job, exchange) is one
  * more module implementing `TxKind`, listed here or passed to `createLedgerApp({ kinds })`.
  */
 import { LedgerArgumentError } from '../errors'
 import type { TxKind, TxKindRegistry } from '../types'
 import { attestKind } from './attest'
+import { registerAssetKind } from './register-asset'
 import { registerNodeKind } from './register-node'
+import { retireAssetKind } from './retire-asset'
 import { slashKind } from './slash'
 import { stakeKind } from './stake'
 import { transferKind } from './transfer'
 import { unstakeKind } from './unstake'
+import { updateAssetKind } from './update-asset'
 
 export { attestKind, type AttestBody } from './attest'
+export { registerAssetKind, type RegisterAssetBody } from './register-asset'
 export { registerNodeKind, registrationResource, type RegisterNodeBody } from './register-node'
+export { retireAssetKind, type RetireAssetBody } from './retire-asset'
 export { slashKind, type SlashBody } from './slash'
 export { stakeKind, type StakeBody } from './stake'
 export { transferKind, type TransferBody } from './transfer'
 export { unstakeKind } from './unstake'
+export { updateAssetKind, type UpdateAssetBody } from './update-asset'
 
 /**
  * A registry of `kinds`, by name.
@@ -38,7 +44,10 @@ export function txKindRegistry(kinds: readonly TxKind<unknown>[]): TxKindRegistr
   return map
 }
 
-/** The kinds of this version: register-node, transfer, stake, unstake, attest, slash. */
+/**
+ * The kinds of this version: register-node, transfer, stake, unstake, attest, slash,
+ * register-asset, update-asset, retire-asset.
+ */
 export const DEFAULT_TX_KINDS: TxKindRegistry = txKindRegistry([
   registerNodeKind,
   transferKind,
@@ -46,4 +55,7 @@ export const DEFAULT_TX_KINDS: TxKindRegistry = txKindRegistry([
   unstakeKind,
   attestKind,
   slashKind,
+  registerAssetKind,
+  updateAssetKind,
+  retireAssetKind,
 ])
