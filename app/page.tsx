@@ -1,3 +1,4 @@
+import { AssetsCard } from './assets-card'
 import { LedgerCard } from './ledger-card'
 import { NodeStatus } from './node-status'
 
@@ -14,6 +15,7 @@ export default function HomePage(): React.ReactNode {
       </section>
       <NodeStatus />
       <LedgerCard />
+      <AssetsCard />
     </div>
   )
 }

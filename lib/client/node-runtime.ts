@@ -185,6 +185,9 @@ async function boot(): Promise<MeshNode> {
   await node.start()
   publish()
   registerMfn(node)
+  // This tab's assets (lib/client/assets-runtime.ts): measured a few seconds after the join, then
+  // offered under the owner's privacy settings.
+  void import('./assets-runtime').then((m) => m.startAssets({ node, privateKey, slot }))
   // The ledger (consensus worker) starts 2 s after the node has joined, or after 5 s (a lone tab with
   // only the server's anchor validator still gets its chain): it stays off the join path.
   let chainStarted = false

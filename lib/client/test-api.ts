@@ -1,5 +1,5 @@
 import { meshStore } from './store'
-import type { MeshSnapshot, VerdictView } from './types'
+import type { MeshSnapshot, OwnAssetSummary, VerdictView } from './types'
 
 /** The read-only state on `window.hypermesh`, for e2e tests and curious users. */
 export interface HypermeshTestApi {
@@ -41,6 +41,8 @@ export interface HypermeshTestApi {
     /** State roots of the last heights this tab committed, oldest first. */
     recentRoots: { height: number; stateRoot: string }[]
   } | null
+  /** This node's own assets, in lib/assets' text forms; empty until they are measured. */
+  assets: OwnAssetSummary[]
 }
 
 function view(s: MeshSnapshot): HypermeshTestApi {
@@ -87,6 +89,7 @@ function view(s: MeshSnapshot): HypermeshTestApi {
             registered: s.ledger.summary.registered,
             recentRoots: s.ledger.recentRoots,
           },
+    assets: s.assets ?? [],
   }
 }
 

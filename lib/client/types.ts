@@ -59,6 +59,23 @@ export interface MeshSnapshot {
   trustProblem: string | null
   /** Size of the newest log checkpoint this node has seen and checked. */
   checkpointSize: number | null
+  /** This node's own assets (lib/client/assets-runtime.ts), once measured; absent before. */
+  assets?: OwnAssetSummary[]
+}
+
+/** One of this node's assets, in lib/assets' text forms (`window.hypermesh.assets`). */
+export interface OwnAssetSummary {
+  /** `<type>:<uuid>`. */
+  assetId: string
+  /** The 17-group text form of its GlobalAddress. */
+  globalAddress: string
+  /** `hypermesh://<peer>/<uuid>:<port>`. */
+  uri: string
+  type: string
+  /** Its privacy level (private, private-network, p2p, public-network, full-public). */
+  privacy: string
+  /** Whether the owner has paused it (nothing of it is reachable then). */
+  paused: boolean
 }
 
 /** This node's certificate, as the home page shows it. */

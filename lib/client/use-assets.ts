@@ -1,0 +1,77 @@
+'use client'
+import { useSyncExternalStore } from 'react'
+import { ASSETS_SLOT_KEY } from './assets-constants'
+import {
+  AssetAccessError,
+  WAITING_VIEW,
+  type AssetsSlot,
+  type AssetsView,
+  type HypermeshAssetsApi,
+} from './assets-model'
+
+const slot = (): AssetsSlot | undefined =>
+  (globalThis as { [ASSETS_SLOT_KEY]?: AssetsSlot })[ASSETS_SLOT_KEY]
+
+/**
+ * Subscribe to this tab's assets (lib/client/assets-runtime.ts). The node's script may still be
+ * loading when the page mounts: until it registers the slot, this waits.
+ */
+function subscribe(listener: () => void): () => void {
+  let unsubscribe: (() => void) | null = null
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const attach = (): void => {
+    const s = slot()
+    if (s === undefined) {
+      timer = setTimeout(attach, 200)
+      return
+    }
+    unsubscribe = s.subscribe(listener)
+    listener()
+  }
+  attach()
+  return () => {
+    if (timer !== null) clearTimeout(timer)
+    unsubscribe?.()
+  }
+}
+
+/** The live view of this tab's assets (waiting until the node's runtime has started). */
+export function useAssetsView(): AssetsView {
+  return useSyncExternalStore(
+    subscribe,
+    () => slot()?.get() ?? WAITING_VIEW,
+    () => WAITING_VIEW,
+  )
+}
+
+/**
+ * The owner's actions on this tab's assets (the same as `window.hypermeshAssets`). Each rejects
+ * with `NOT_READY` before the runtime has started.
+ */
+export const assetActions: HypermeshAssetsApi = {
+  setPrivacy: (...a) => withSlot((s) => s.setPrivacy(...a)),
+  pause: (...a) => withSlot((s) => s.pause(...a)),
+  grant: (...a) => withSlot((s) => s.grant(...a)),
+  read: (...a) => withSlot((s) => s.read(...a)),
+  write: (...a) => withSlot((s) => s.write(...a)),
+  localBytes: (...a) => withSlot((s) => s.localBytes(...a)),
+}
+
+async function withSlot<T>(f: (s: AssetsSlot) => Promise<T>): Promise<T> {
+  const s = slot()
+  if (s === undefined) throw new AssetAccessError('NOT_READY')
+  return f(s)
+}
+
+export {
+  PRIVACY_LEVELS,
+  REWARD_MULTIPLIERS,
+  formatBytes,
+  parseShareInput,
+  shareControl,
+  type AssetsView,
+  type OwnAssetView,
+  type PrivacyLevel,
+  type ShareControl,
+} from './assets-model'
+export { MEMORY_SERVE_CAP_BYTES } from './assets-constants'
