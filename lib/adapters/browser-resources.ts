@@ -35,6 +35,7 @@ import {
   type ResourceReport,
 } from '../assets/resources'
 import { AssetArgumentError } from '../assets/asset-id'
+import { measurePart } from './measure-part'
 
 /** Where the calibration worker is served (built from workers/calibrate.worker.ts). */
 export const CALIBRATE_WORKER_URL = '/node/calibrate-worker.js'
@@ -178,7 +179,7 @@ export async function measureBrowserResources(
 
   // gpu
   t = performance.now()
-  const gpu = await part(signal, timeouts.gpu, () => probeGpu(nav))
+  const gpu = await measurePart(signal, timeouts.gpu, () => probeGpu(nav))
   tookMs.gpu = performance.now() - t
   if (gpu.ok) {
     resources.gpu = gpu.value
@@ -190,7 +191,7 @@ export async function measureBrowserResources(
   // storage: the estimate and the write probe each under the storage time limit, so a failed or
   // slow probe does not cost the estimate.
   t = performance.now()
-  const estimate = await part(signal, timeouts.storage, async () => {
+  const estimate = await measurePart(signal, timeouts.storage, async () => {
     if (typeof nav.storage?.estimate !== 'function') {
       throw new Error('this browser does not offer navigator.storage.estimate()')
     }
@@ -205,7 +206,7 @@ export async function measureBrowserResources(
   if (probeBytes === 0) {
     reasons['storage.writeBytesPerSecond'] = 'the write probe was not asked for'
   } else {
-    const probe = await part(signal, timeouts.storage, (s) => probeIndexedDb(probeBytes, s))
+    const probe = await measurePart(signal, timeouts.storage, (s) => probeIndexedDb(probeBytes, s))
     if (probe.ok) {
       resources.storage.writeBytesPerSecond = probe.value
       resources.storage.writeProbe = 'indexeddb'
@@ -235,7 +236,7 @@ export async function measureBrowserResources(
       init.createWorker ??
       (() => new Worker(CALIBRATE_WORKER_URL, { type: 'module', name: 'calibrate' }))
     const c0 = performance.now()
-    const cal = await part(signal, timeouts.cpu, (s) =>
+    const cal = await measurePart(signal, timeouts.cpu, (s) =>
       calibrateInWorker(createWorker, { warmupMs, durationMs }, s),
     )
     const c1 = performance.now()
@@ -256,74 +257,6 @@ export async function measureBrowserResources(
 
   tookMs.total = performance.now() - start
   return { resources, reasons, tookMs }
-}
-
-/**
- * How long a stopped part (timed out or failed) may take to clean up before the measurement goes
- * on without it, in ms: a part can thus take up to its time limit plus this.
- */
-const CLEANUP_GRACE_MS = 1_000
-
-/** Resolves when `p` settles or after `ms`, whichever is first. */
-async function settled(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  await Promise.race([
-    p.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ])
-  clearTimeout(timer)
-}
-
-type PartResult<T> = { ok: true; value: T } | { ok: false; reason: string }
-
-/**
- * Run one part with a time limit. A failure or timeout of the part is its result (a reason), an
- * abort of the caller's signal is thrown. The part's promise is raced, not trusted to honour its
- * signal: a browser API that hangs (requestAdapter) must not hold up the rest.
- */
-async function part<T>(
-  signal: AbortSignal | undefined,
-  timeoutMs: number,
-  run: (signal: AbortSignal) => Promise<T>,
-): Promise<PartResult<T>> {
-  signal?.throwIfAborted()
-  const controller = new AbortController()
-  const onAbort = (): void => controller.abort(signal?.reason)
-  signal?.addEventListener('abort', onAbort, { once: true })
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const stopped = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const reason = new Error(`timed out after ${timeoutMs} ms`)
-      controller.abort(reason)
-      reject(reason)
-    }, timeoutMs)
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {
-      once: true,
-    })
-  })
-  const running = run(controller.signal)
-  try {
-    return { ok: true, value: await Promise.race([running, stopped]) }
-  } catch (err) {
-    // Give the part a moment to clean up (the probe deletes its database) before going on.
-    await settled(running, CLEANUP_GRACE_MS)
-    signal?.throwIfAborted()
-    return { ok: false, reason: describe(err) }
-  } finally {
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', onAbort)
-    if (!controller.signal.aborted) controller.abort()
-    stopped.catch(() => undefined)
-  }
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name
-  if (typeof err === 'object' && err !== null && 'message' in err) return String(err.message)
-  return String(err)
 }
 
 async function probeGpu(nav: NavigatorLike): Promise<GpuResources> {

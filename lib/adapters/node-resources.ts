@@ -34,6 +34,7 @@ import {
   type ResourceReport,
 } from '../assets/resources'
 import { AssetArgumentError } from '../assets/asset-id'
+import { measurePart } from './measure-part'
 
 /** Default time limits per part, in ms. A part that takes longer is `null` ("timed out"). */
 export const NODE_RESOURCE_TIMEOUTS_MS = {
@@ -156,7 +157,9 @@ export async function measureNodeResources(init: NodeResourcesInit): Promise<Res
 
   // storage
   t = performance.now()
-  const fsInfo = await part(signal, timeouts.storage, () => statfs(dataDir, { bigint: true }))
+  const fsInfo = await measurePart(signal, timeouts.storage, () =>
+    statfs(dataDir, { bigint: true }),
+  )
   if (fsInfo.ok) {
     const { bavail, blocks, bsize } = fsInfo.value
     resources.storage.freeBytes = bytesFrom(bavail * bsize, 0)
@@ -180,7 +183,9 @@ export async function measureNodeResources(init: NodeResourcesInit): Promise<Res
   if (probeBytes === 0) {
     reasons['storage.writeBytesPerSecond'] = 'the write probe was not asked for'
   } else {
-    const probe = await part(signal, timeouts.storage, (s) => probeFile(dataDir, probeBytes, s))
+    const probe = await measurePart(signal, timeouts.storage, (s) =>
+      probeFile(dataDir, probeBytes, s),
+    )
     if (probe.ok) {
       resources.storage.writeBytesPerSecond = probe.value
       resources.storage.writeProbe = 'file-fsync'
@@ -205,7 +210,7 @@ export async function measureNodeResources(init: NodeResourcesInit): Promise<Res
     reasons['cpu.score'] = 'the calibration was not asked for'
   } else {
     const c0 = performance.now()
-    const cal = await part(signal, timeouts.cpu, (s) =>
+    const cal = await measurePart(signal, timeouts.cpu, (s) =>
       calibrateCpu(
         () => performance.now(),
         { warmupMs, durationMs, sliceMs: NODE_CALIBRATION_SLICE_MS, pause: yieldToEventLoop },
@@ -238,60 +243,6 @@ function yieldToEventLoop(): Promise<void> {
 
 function bytesFrom(x: bigint, min: number): number | null {
   return x <= BigInt(MAX_STORAGE_BYTES) ? platformNumber(Number(x), min, MAX_STORAGE_BYTES) : null
-}
-
-/**
- * How long a stopped part (timed out or failed) may take to clean up before the measurement goes
- * on without it, in ms: a part can thus take up to its time limit plus this.
- */
-const CLEANUP_GRACE_MS = 1_000
-
-/** Resolves when `p` settles or after `ms`, whichever is first. */
-async function settled(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  await Promise.race([
-    p.then(
-      () => undefined,
-      () => undefined,
-    ),
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
-  ])
-  clearTimeout(timer)
-}
-
-type PartResult<T> = { ok: true; value: T } | { ok: false; reason: string }
-
-/**
- * Run one part with a time limit. A failure or timeout of the part is its result (a reason); an
- * abort of the caller's signal is thrown. The part's promise is raced, not trusted to honour its
- * signal (statfs takes none and can hang on a dead network file system).
- */
-async function part<T>(
-  signal: AbortSignal | undefined,
-  timeoutMs: number,
-  run: (signal: AbortSignal) => Promise<T>,
-): Promise<PartResult<T>> {
-  signal?.throwIfAborted()
-  const timeout = AbortSignal.timeout(timeoutMs)
-  const s = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-  let onAbort = (): void => undefined
-  const stopped = new Promise<never>((_, reject) => {
-    onAbort = () => reject(s.reason)
-    s.addEventListener('abort', onAbort, { once: true })
-  })
-  const running = run(s)
-  try {
-    return { ok: true, value: await Promise.race([running, stopped]) }
-  } catch (err) {
-    // Give the part a moment to clean up (the probe deletes its file) before the caller goes on.
-    await settled(running, CLEANUP_GRACE_MS)
-    signal?.throwIfAborted()
-    if (timeout.aborted) return { ok: false, reason: `timed out after ${timeoutMs} ms` }
-    return { ok: false, reason: err instanceof Error ? err.message || err.name : String(err) }
-  } finally {
-    s.removeEventListener('abort', onAbort)
-    stopped.catch(() => undefined)
-  }
 }
 
 /** Writes of 64 KiB, the STOQ average chunk size, as the chunk store would write. */

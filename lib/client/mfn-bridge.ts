@@ -19,6 +19,7 @@ import type { MfnSnapshot } from '@/lib/mfn/router'
 import type { MfnRequest, MfnResponse } from '@/lib/mfn/worker-protocol'
 import { distanceMs } from '@/lib/mesh/vivaldi'
 import type { MeshNode } from '@/lib/mesh/node'
+import { MFN_SLOT_KEY } from './mfn-constants'
 
 /** One probe job: where it went and how it ended. */
 export interface ProbeRecord {
@@ -53,7 +54,6 @@ export interface MfnSlot {
   get(): MfnView
 }
 
-export const MFN_SLOT_KEY = '__hypermeshMfn'
 /** One probe job a second while watched. */
 const PROBE_PERIOD_MS = 1_000
 /** Snapshot refresh for the page. */

@@ -1,6 +1,7 @@
 'use client'
 import { useSyncExternalStore } from 'react'
 import { ASSETS_SLOT_KEY } from './assets-constants'
+import { subscribeToSlot } from './runtime-slot'
 import {
   AssetAccessError,
   WAITING_VIEW,
@@ -13,27 +14,9 @@ const slot = (): AssetsSlot | undefined =>
   (globalThis as { [ASSETS_SLOT_KEY]?: AssetsSlot })[ASSETS_SLOT_KEY]
 
 /**
- * Subscribe to this tab's assets (lib/client/assets-runtime.ts). The node's script may still be
- * loading when the page mounts: until it registers the slot, this waits.
+ * Subscribe to this tab's assets (lib/client/assets-runtime.ts), waiting for the runtime's slot.
  */
-function subscribe(listener: () => void): () => void {
-  let unsubscribe: (() => void) | null = null
-  let timer: ReturnType<typeof setTimeout> | null = null
-  const attach = (): void => {
-    const s = slot()
-    if (s === undefined) {
-      timer = setTimeout(attach, 200)
-      return
-    }
-    unsubscribe = s.subscribe(listener)
-    listener()
-  }
-  attach()
-  return () => {
-    if (timer !== null) clearTimeout(timer)
-    unsubscribe?.()
-  }
-}
+const subscribe = subscribeToSlot(ASSETS_SLOT_KEY)
 
 /** The live view of this tab's assets (waiting until the node's runtime has started). */
 export function useAssetsView(): AssetsView {
