@@ -12,7 +12,6 @@ import {
   deviceMemoryFrom,
   gpuFromAdapter,
   gpuNullReasons,
-  MAX_CPU_SCORE,
   MAX_LOGICAL_CORES,
   MAX_MEMORY_BYTES,
   MIN_MEMORY_BYTES,
@@ -35,7 +34,7 @@ import {
   type ResourceReport,
 } from '../assets/resources'
 import { AssetArgumentError } from '../assets/asset-id'
-import { measurePart } from './measure-part'
+import { measurePart, recordCalibration } from './measure-part'
 
 /** Where the calibration worker is served (built from workers/calibrate.worker.ts). */
 export const CALIBRATE_WORKER_URL = '/node/calibrate-worker.js'
@@ -239,18 +238,7 @@ export async function measureBrowserResources(
     const cal = await measurePart(signal, timeouts.cpu, (s) =>
       calibrateInWorker(createWorker, { warmupMs, durationMs }, s),
     )
-    const c1 = performance.now()
-    if (!cal.ok) {
-      reasons['cpu.score'] = cal.reason
-    } else {
-      const score = platformNumber(cal.value.unitsPerSecond, Number.MIN_VALUE, MAX_CPU_SCORE)
-      if (score === null) {
-        reasons['cpu.score'] = 'the calibration worker answered a score out of bounds'
-      } else {
-        resources.cpu.score = score
-        resources.cpu.calibrationMs = c1 - c0
-      }
-    }
+    recordCalibration(resources, reasons, cal, performance.now() - c0)
   }
   if (resources.cpu.score === null) reasons['cpu.calibrationMs'] = 'no calibration was run'
   tookMs.cpu = performance.now() - t

@@ -3,6 +3,12 @@
  * under a time limit, shared by the browser and Node adapters (browser-resources.ts,
  * node-resources.ts): a part that fails or hangs becomes a reason, never a stuck measurement.
  */
+import {
+  MAX_CPU_SCORE,
+  platformNumber,
+  type ResourceReasons,
+  type Resources,
+} from '../assets/resources'
 
 /**
  * How long a stopped part (timed out or failed) may take to clean up before the measurement goes
@@ -72,4 +78,27 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message || err.name
   if (typeof err === 'object' && err !== null && 'message' in err) return String(err.message)
   return String(err)
+}
+
+/**
+ * Put a calibration's result into `resources.cpu` (or its reason into `reasons`): a score out of
+ * bounds is refused rather than reported.
+ */
+export function recordCalibration(
+  resources: Resources,
+  reasons: ResourceReasons,
+  cal: PartResult<{ unitsPerSecond: number }>,
+  elapsedMs: number,
+): void {
+  if (!cal.ok) {
+    reasons['cpu.score'] = cal.reason
+    return
+  }
+  const score = platformNumber(cal.value.unitsPerSecond, Number.MIN_VALUE, MAX_CPU_SCORE)
+  if (score === null) {
+    reasons['cpu.score'] = 'the calibration measured a score out of bounds'
+  } else {
+    resources.cpu.score = score
+    resources.cpu.calibrationMs = elapsedMs
+  }
 }

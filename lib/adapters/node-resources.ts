@@ -17,7 +17,6 @@ import {
   calibrateCpu,
   checkCalibrationPhases,
   checkStorageProbeBytes,
-  MAX_CPU_SCORE,
   MAX_LOGICAL_CORES,
   MAX_MEMORY_BYTES,
   MAX_STORAGE_BYTES,
@@ -34,7 +33,7 @@ import {
   type ResourceReport,
 } from '../assets/resources'
 import { AssetArgumentError } from '../assets/asset-id'
-import { measurePart } from './measure-part'
+import { measurePart, recordCalibration } from './measure-part'
 
 /** Default time limits per part, in ms. A part that takes longer is `null` ("timed out"). */
 export const NODE_RESOURCE_TIMEOUTS_MS = {
@@ -217,18 +216,7 @@ export async function measureNodeResources(init: NodeResourcesInit): Promise<Res
         { signal: s },
       ),
     )
-    const c1 = performance.now()
-    if (!cal.ok) {
-      reasons['cpu.score'] = cal.reason
-    } else {
-      const score = platformNumber(cal.value.unitsPerSecond, Number.MIN_VALUE, MAX_CPU_SCORE)
-      if (score === null) {
-        reasons['cpu.score'] = 'the calibration measured a score out of bounds'
-      } else {
-        resources.cpu.score = score
-        resources.cpu.calibrationMs = c1 - c0
-      }
-    }
+    recordCalibration(resources, reasons, cal, performance.now() - c0)
   }
   if (resources.cpu.score === null) reasons['cpu.calibrationMs'] = 'no calibration was run'
   tookMs.cpu = performance.now() - t
