@@ -94,6 +94,9 @@ test('assets: privacy settings through the card, and memory reached only with a 
         await expect(page.getByTestId('asset-address-memory')).toHaveText(
           (await memoryOf(page)).globalAddress,
         )
+        // The network asset's capacity is a measured goodput (a probe to a direct peer), so it
+        // has a share to offer rather than "nothing measured".
+        await expect(page.locator('input[data-testid="asset-share-network"]')).toBeVisible()
       }
     })
 

@@ -40,6 +40,15 @@ export const MEASURE_AFTER_JOIN_MS = 3_000
 /** …or this long after the node started, if it is still alone then, ms. */
 export const MEASURE_FALLBACK_MS = 8_000
 
+/** Bytes of one goodput probe to a direct peer (at most lib/mesh/perf's cap, 1 MiB). */
+export const GOODPUT_PROBE_BYTES = 2 ** 20
+
+/** Direct peers whose link goodput is measured, one after the other. */
+export const GOODPUT_PROBE_PEERS = 2
+
+/** A goodput probe that takes longer than this leaves its link unknown, ms. */
+export const GOODPUT_PROBE_TIMEOUT_MS = 5_000
+
 /** How often public assets are compared with their ledger registration, ms. */
 export const LEDGER_SYNC_PERIOD_MS = 15_000
 

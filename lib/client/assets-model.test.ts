@@ -167,6 +167,23 @@ describe('what a measurement offers', () => {
     ])
     expect(validateLinks(links)).toEqual(links)
   })
+
+  it('carries the goodput a probe measured, and only a plausible one', () => {
+    const links = linkMeasurements(
+      [
+        { peerId: bob.peerId, transport: 'webrtc', rttMs: 4 },
+        { peerId: carol.peerId, transport: 'webrtc', rttMs: 6 },
+        { peerId: alice.peerId, transport: 'webrtc', rttMs: 8 },
+      ],
+      new Map([
+        [bob.peerId, 12.5e6],
+        [carol.peerId, Number.NaN],
+        ['someone-else', 1e6],
+      ]),
+    )
+    expect(links.map((l) => l.goodputBytesPerSecond)).toEqual([12.5e6, null, null])
+    expect(validateLinks(links)).toEqual(links)
+  })
 })
 
 describe('shares', () => {

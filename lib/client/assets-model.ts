@@ -267,7 +267,7 @@ const NOUN: Record<OwnAssetType, string> = {
   gpu: 'GPU',
   memory: 'memory size',
   storage: 'available storage',
-  network: 'link throughput (no transfer was measured)',
+  network: 'link throughput (no goodput probe got through)',
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1054,21 +1054,27 @@ const MAX_LINKS = 64
 /** Longest RTT a link measurement may carry (lib/assets `MAX_LINK_RTT_MS`). */
 const MAX_RTT_MS = 60_000
 
+/** Largest goodput a link measurement may carry (lib/assets' largest rate: 1 TiB/s). */
+const MAX_GOODPUT = 2 ** 40
+
 /**
  * The links to hand to the measurement: one per direct (WebRTC) peer, with the RTT the mesh
- * measured on it. Goodput is `null`: the mesh measures no transfer on its own.
+ * measured on it and the goodput a probe measured (bytes/s by peer ID; `null` where none did).
  */
 export function linkMeasurements(
   connections: readonly { peerId: string; transport: string; rttMs: number | null }[],
+  goodput: ReadonlyMap<string, number> = new Map(),
 ): LinkMeasurement[] {
   const links = new Map<string, LinkMeasurement>()
   for (const c of connections) {
     if (c.transport !== 'webrtc' || links.has(c.peerId) || links.size >= MAX_LINKS) continue
     const rtt = c.rttMs
+    const g = goodput.get(c.peerId)
     links.set(c.peerId, {
       peerId: c.peerId,
       rttMs: rtt !== null && Number.isFinite(rtt) && rtt >= 0 && rtt <= MAX_RTT_MS ? rtt : null,
-      goodputBytesPerSecond: null,
+      goodputBytesPerSecond:
+        g !== undefined && Number.isFinite(g) && g > 0 && g <= MAX_GOODPUT ? g : null,
     })
   }
   return [...links.values()]

@@ -10,9 +10,16 @@
  * - **When**: the measurement (CPU calibration in a worker, a 4 MiB IndexedDB write probe,
  *   WebGPU, the links) starts {@link MEASURE_AFTER_JOIN_MS} after the first direct peer, or
  *   {@link MEASURE_FALLBACK_MS} after start for a lone tab: never on the join's path.
+ * - **Link goodput**: measured, not guessed. Every tab answers goodput probes
+ *   (`/hypermesh/goodput/1`, lib/mesh/perf.ts) from its direct peers: at most 1 MiB a probe, one
+ *   at a time, never over a relayed link. At measurement time a tab sends
+ *   {@link GOODPUT_PROBE_BYTES} to each of up to {@link GOODPUT_PROBE_PEERS} direct WebRTC peers,
+ *   one after the other; a probe that fails or takes longer than {@link GOODPUT_PROBE_TIMEOUT_MS}
+ *   leaves that link's goodput unknown. The network asset's capacity is the median of what was
+ *   measured, so it can be offered once one probe got through.
  * - **Which assets**: one per type the tab can say something about: cpu, memory, storage, network,
  *   and gpu only when WebGPU gives an adapter. An asset whose capacity was not measured (network
- *   throughput, for now: the mesh measures no transfer) exists, shows why, and cannot be offered
+ *   throughput, when no goodput probe got through) exists, shows why, and cannot be offered
  *   (lib/assets: what is not measured cannot be offered): its level stays private.
  * - **Default level: private.** Nothing leaves the tab before its owner chooses; the card makes
  *   the choice one click away.
@@ -48,7 +55,8 @@
  *   narrower is retired. The ledger never takes a retired UUID again, so an asset widened again
  *   after a retirement gets a new ID (and address: capabilities for the old one stop working).
  */
-import type { PrivateKey } from '@libp2p/interface'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { measureBrowserResources } from '@/lib/adapters/browser-resources'
 import { putSlotValue, readSlotValue } from '@/lib/adapters/idb-slot'
 import {
@@ -56,6 +64,12 @@ import {
   remoteMemoryClient,
   type RemoteMemoryClient,
 } from '@/lib/adapters/libp2p-remote-memory'
+import {
+  GOODPUT_PROBE_MAX_BYTES,
+  GOODPUT_PROTOCOL,
+  handlePerf,
+  measureStream,
+} from '@/lib/mesh/perf'
 import {
   AssetArgumentError,
   InvalidShareError,
@@ -91,6 +105,9 @@ import {
   LEDGER_RETRY_MS,
   LEDGER_SYNC_PERIOD_MS,
   MEASURE_AFTER_JOIN_MS,
+  GOODPUT_PROBE_BYTES,
+  GOODPUT_PROBE_PEERS,
+  GOODPUT_PROBE_TIMEOUT_MS,
   MEASURE_FALLBACK_MS,
   MEMORY_GROW_STEP_BYTES,
   MEMORY_SERVE_CAP_BYTES,
@@ -152,6 +169,32 @@ interface Live {
   fitted: FittedShare
   address: GlobalAddress
   addressBytes: Uint8Array
+}
+
+/**
+ * Goodput of up to {@link GOODPUT_PROBE_PEERS} direct WebRTC links, bytes/s by peer ID: one
+ * probe at a time (parallel probes would share the tab's uplink and each report a fraction).
+ */
+async function measureGoodput(
+  libp2p: Libp2p,
+  connections: readonly { peerId: string; transport: string }[],
+): Promise<Map<string, number>> {
+  const peers = [
+    ...new Set(connections.filter((c) => c.transport === 'webrtc').map((c) => c.peerId)),
+  ].slice(0, GOODPUT_PROBE_PEERS)
+  const out = new Map<string, number>()
+  for (const peer of peers) {
+    try {
+      const r = await measureStream(libp2p, peerIdFromString(peer), GOODPUT_PROBE_BYTES, {
+        protocol: GOODPUT_PROTOCOL,
+        signal: AbortSignal.timeout(GOODPUT_PROBE_TIMEOUT_MS),
+      })
+      out.set(peer, r.bytes / (r.ms / 1000))
+    } catch {
+      // An old peer without the protocol, a dropped link, a timeout: this link stays unknown.
+    }
+  }
+  return out
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -643,8 +686,10 @@ export function startAssets(init: AssetsRuntimeInit): void {
     })
     let report
     try {
+      const connections = node.state().connections
+      const goodput = await measureGoodput(node.libp2p, connections)
       report = await measureBrowserResources({
-        links: linkMeasurements(node.state().connections),
+        links: linkMeasurements(connections, goodput),
         signal: AbortSignal.timeout(60_000),
       })
     } catch (err) {
@@ -684,6 +729,13 @@ export function startAssets(init: AssetsRuntimeInit): void {
     setInterval(() => void syncLedger(), LEDGER_SYNC_PERIOD_MS)
     scheduleSync()
   }
+
+  // Peers measure their links to this tab from their own join on: answer from the start.
+  handlePerf(node.libp2p, {
+    protocol: GOODPUT_PROTOCOL,
+    maxBytes: GOODPUT_PROBE_MAX_BYTES,
+    maxInboundStreams: 1,
+  }).catch(() => undefined)
 
   const api: HypermeshAssetsApi = { setPrivacy, pause, grant, read, write, localBytes }
   const handle: AssetsSlot = {

@@ -1,7 +1,17 @@
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 
-/** Throughput probe protocol, registered only on nodes started in bench mode. */
+/** Throughput probe protocol, registered only on nodes started in bench mode (no byte limit). */
 export const PERF_PROTOCOL = '/hypermesh/perf/1'
+
+/**
+ * Goodput probe protocol of every node: the same exchange as {@link PERF_PROTOCOL}, but a stream
+ * may carry at most {@link GOODPUT_PROBE_MAX_BYTES}, one at a time, over direct links only. The
+ * assets runtime measures its links' goodput with it (lib/client/assets-runtime.ts).
+ */
+export const GOODPUT_PROTOCOL = '/hypermesh/goodput/1'
+
+/** Most bytes one goodput probe may send; a stream that sends more is aborted. */
+export const GOODPUT_PROBE_MAX_BYTES = 2 ** 20
 
 /**
  * Payload per write: a libp2p WebRTC message is at most 16 KiB on the wire (DESIGN.md §8), and its
@@ -11,17 +21,32 @@ export const PERF_PROTOCOL = '/hypermesh/perf/1'
  */
 export const PERF_CHUNK_BYTES = 16 * 1024 - 7
 
+/** Options of {@link handlePerf}. */
+export interface PerfHandlerOptions {
+  /** Default {@link PERF_PROTOCOL}. */
+  protocol?: string
+  /** Bytes a stream may carry before it is aborted; default unlimited. */
+  maxBytes?: number
+  /** Streams served at once; default 4. */
+  maxInboundStreams?: number
+}
+
 /**
  * Answer perf probes: count every byte until the remote closes its write side, then reply with
  * the count as 8 bytes (big-endian) so the sender's clock stops only when all bytes arrived.
+ * A stream that sends more than `maxBytes` is aborted without a reply.
  */
-export async function handlePerf(libp2p: Libp2p): Promise<void> {
+export async function handlePerf(libp2p: Libp2p, options: PerfHandlerOptions = {}): Promise<void> {
+  const maxBytes = options.maxBytes ?? Infinity
   await libp2p.handle(
-    PERF_PROTOCOL,
+    options.protocol ?? PERF_PROTOCOL,
     (stream: Stream) => {
       let received = 0
       stream.addEventListener('message', (evt) => {
         received += evt.data.byteLength
+        if (received > maxBytes) {
+          stream.abort(new Error(`perf: more than ${maxBytes} bytes in one probe`))
+        }
       })
       stream.addEventListener('remoteCloseWrite', () => {
         const reply = new Uint8Array(8)
@@ -30,7 +55,7 @@ export async function handlePerf(libp2p: Libp2p): Promise<void> {
         void stream.close().catch(() => undefined)
       })
     },
-    { maxInboundStreams: 4, runOnLimitedConnection: false },
+    { maxInboundStreams: options.maxInboundStreams ?? 4, runOnLimitedConnection: false },
   )
 }
 
@@ -42,9 +67,11 @@ export async function measureStream(
   libp2p: Libp2p,
   peer: PeerId,
   bytes: number,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; protocol?: string } = {},
 ): Promise<{ bytes: number; ms: number; mbps: number }> {
-  const stream = await libp2p.dialProtocol(peer, PERF_PROTOCOL, { signal: options.signal })
+  const stream = await libp2p.dialProtocol(peer, options.protocol ?? PERF_PROTOCOL, {
+    signal: options.signal,
+  })
   const chunk = new Uint8Array(PERF_CHUNK_BYTES)
   crypto.getRandomValues(chunk)
   const confirmed = new Promise<number>((resolve, reject) => {
