@@ -98,6 +98,14 @@ const RELAYED_CLOSE_DELAY_MS = 5_000
 const DUPLICATE_SETTLE_MS = 10_000
 /** A node without a direct link for this long dials larger peer IDs too (see #maintain). */
 const ALONE_FALLBACK_MS = 3_000
+/**
+ * A node with its relay connection but no direct link and no dial running asks the bootstrap
+ * server again this often during its first ALONE_FAST_ASK_WINDOW_MS alone (then once a second,
+ * with #maintain): two tabs opened together learn of each other from the server as soon as the
+ * second one holds its reservation, well before their first heartbeats cross the gossip mesh.
+ */
+const ALONE_FAST_ASK_MS = 250
+const ALONE_FAST_ASK_WINDOW_MS = 4_000
 /** Least time between two heartbeats of this node (announcements come on top of the period). */
 const MIN_HEARTBEAT_GAP_MS = 500
 /** Dial candidates remembered at most (heard by heartbeat or from the bootstrap server). */
@@ -577,6 +585,21 @@ export class MeshNode extends EventTarget {
       this.#refreshing = false
     }
     this.#maintain()
+    this.#askAgainSoonIfAlone()
+  }
+
+  /** See ALONE_FAST_ASK_MS. */
+  #askAgainSoonIfAlone(): void {
+    const now = this.#c.clock.now()
+    const alone = this.#directPeers().size === 0 && this.#dialing.size === 0
+    if (!alone || this.#stopped || !this.#relayConnected()) return
+    this.#aloneSince ??= now
+    if (now - this.#aloneSince >= ALONE_FAST_ASK_WINDOW_MS) return
+    this.#later(ALONE_FAST_ASK_MS, () => {
+      if (this.#directPeers().size === 0 && this.#dialing.size === 0) {
+        void this.#refreshCandidates()
+      }
+    })
   }
 
   #dialableAddrs(): string[] {
