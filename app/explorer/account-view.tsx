@@ -1,5 +1,7 @@
 'use client'
+import Link from 'next/link'
 import { committeeStats, formatUnits, peerLabel, unitsOf } from '@/lib/client/chain-view'
+import { nodeRoute } from '@/lib/client/explorer-routes'
 import { useMeshSnapshot } from '@/lib/client/use-mesh'
 import { CARD, Field, LedgerNotice, YouTag } from './bits'
 import { ProofPanel } from './proof-panel'
@@ -33,6 +35,14 @@ export function AccountView({ keyHex }: { keyHex: string }): React.ReactNode {
         <p className="mt-0.5 break-all font-mono text-xs text-slate-500" data-testid="account-key">
           key {keyHex}
         </p>
+        {label.peerId !== null && (
+          <Link
+            href={nodeRoute(label.peerId)}
+            className="mt-1 inline-block text-xs text-emerald-300 hover:text-emerald-200 hover:underline"
+          >
+            Its node: assets, heartbeats and attestations →
+          </Link>
+        )}
       </section>
 
       <div className="grid gap-4 md:grid-cols-3">

@@ -15,6 +15,7 @@ import { useMeshSnapshot } from '@/lib/client/use-mesh'
 import { useSecondClock } from '../trustchain/clock'
 import { CARD, LedgerNotice, Problem } from './bits'
 import { BlockTable } from './block-table'
+import { ExplorerTabs } from './explorer-tabs'
 import { SearchBox } from './search-box'
 import { useChainQuery } from './use-chain'
 
@@ -31,14 +32,17 @@ export function ExplorerHome({ below }: { below: number | null }): React.ReactNo
     <div className="space-y-6">
       <LedgerNotice ledger={snap.ledger} />
       <ChainHeadline />
-      <SearchBox />
-      {below === null ? <LiveBlocks /> : <OlderBlocks below={below} />}
+      <div className="space-y-4">
+        <SearchBox />
+        <ExplorerTabs active="blocks" />
+        {below === null ? <LiveBlocks /> : <OlderBlocks below={below} />}
+      </div>
     </div>
   )
 }
 
 /** Height, last block, committee, supply: from this tab's ledger summary (refreshed each commit). */
-function ChainHeadline(): React.ReactNode {
+export function ChainHeadline(): React.ReactNode {
   const snap = useMeshSnapshot()
   const now = useSecondClock()
   const s = snap.ledger.summary

@@ -11,10 +11,14 @@ import {
   type ProofCheck,
   type ProofOfStateReport,
 } from '@/lib/client/chain-view'
+import { assetProofFileName } from '@/lib/client/asset-explorer'
 import { BlockLink, CARD, Spinner } from './bits'
 
-/** What a proof is of: a committed transaction, or an account (and its node) at the tip. */
-export type ProofSubject = { tx: string } | { account: string }
+/**
+ * What a proof is of: a committed transaction, an account (and its node) at the tip, or an asset
+ * (its record and its owner's node record) at the tip.
+ */
+export type ProofSubject = { tx: string } | { account: string } | { asset: string }
 
 interface Exported {
   bytes: Uint8Array
@@ -55,7 +59,7 @@ export function ProofPanel({
   const [exported, setExported] = useState<ExportState>({ state: 'idle' })
   const [verified, setVerified] = useState<VerifyState>({ state: 'idle' })
   const run = useRef(0)
-  const fileName = proofFileName(subject)
+  const fileName = 'asset' in subject ? assetProofFileName(subject.asset) : proofFileName(subject)
   const url = exported.state === 'done' ? exported.bundle.url : null
   useEffect(() => () => (url !== null ? URL.revokeObjectURL(url) : undefined), [url])
 
@@ -145,7 +149,9 @@ export function ProofPanel({
               <p className="text-slate-400">
                 {'tx' in subject
                   ? 'This node’s chain holds no such transaction: there is nothing to prove yet.'
-                  : 'This node’s chain holds no account or node record for this key at its latest block.'}
+                  : 'asset' in subject
+                    ? 'This node’s chain holds no record of this asset at its latest block, or has no committed block yet.'
+                    : 'This node’s chain holds no account or node record for this key at its latest block.'}
               </p>
             )}
             {exported.state === 'error' && (

@@ -1,12 +1,16 @@
 'use client'
 import { useRouter } from 'next/navigation'
 import { useState } from 'react'
-import { describeChainError, resolveSearch, txExists } from '@/lib/client/chain-view'
+import { resolveExplorerSearch } from '@/lib/client/asset-explorer'
+import { describeChainError } from '@/lib/client/chain-view'
+import { BROWSER_LOOKUPS } from '@/lib/client/explorer-reads'
 import { Spinner } from './bits'
 
 /**
- * "Go to": a block height, a transaction hash, a peer ID or a hex key. 64 hex digits are looked
- * up as a transaction first, then taken as an account key.
+ * "Go to": a block height, a transaction hash, a hex key (64 hex digits are looked up as a
+ * transaction first, then taken as an account key), a peer ID (its node page), or an asset by
+ * asset ID, UUID, GlobalAddress or `hypermesh://` URI (looked up in the ledger: its page, or a
+ * sentence saying no registered asset has that name).
  */
 export function SearchBox(): React.ReactNode {
   const router = useRouter()
@@ -18,7 +22,7 @@ export function SearchBox(): React.ReactNode {
     setBusy(true)
     setProblem(null)
     try {
-      const out = await resolveSearch(text, txExists)
+      const out = await resolveExplorerSearch(text, BROWSER_LOOKUPS)
       if ('route' in out) router.push(out.route)
       else setProblem(out.message)
     } catch (err) {
@@ -47,14 +51,14 @@ export function SearchBox(): React.ReactNode {
           }}
           spellCheck={false}
           autoComplete="off"
-          aria-label="Block height, transaction hash, peer ID or key"
-          placeholder="Block height, transaction hash, peer ID (12D3KooW…) or hex key"
+          aria-label="Block height, transaction hash, peer ID, key, asset ID, GlobalAddress or hypermesh:// URI"
+          placeholder="Block, transaction, peer ID (12D3KooW…), asset ID, GlobalAddress or hypermesh:// URI"
           data-testid="explorer-search"
           className="block w-full rounded-lg border border-slate-800 bg-slate-950 px-3 py-2 font-mono text-sm text-slate-200 placeholder:font-sans placeholder:text-slate-600 focus:border-emerald-600 focus:outline-none"
         />
-        {/* A fixed slot: the message does not push the blocks down. */}
+        {/* A slot of one line: a short message does not push the list down. */}
         <p
-          className={`mt-1 h-4 text-xs ${problem !== null ? 'text-amber-300' : 'text-slate-600'}`}
+          className={`mt-1 min-h-4 text-xs ${problem !== null ? 'text-amber-300' : 'text-slate-600'}`}
           role={problem !== null ? 'alert' : undefined}
           data-testid="explorer-search-problem"
         >

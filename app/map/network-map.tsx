@@ -5,6 +5,7 @@ import { forceCollide } from 'd3-force-3d'
 import type ForceGraph from 'force-graph'
 import type { LinkObject, NodeObject } from 'force-graph'
 import { MAP_UPDATE_INTERVAL_MS } from '@/lib/client/map-constants'
+import { nodeRoute } from '@/lib/client/explorer-routes'
 import { formatRtt } from '@/lib/client/format'
 import {
   rttColor,
@@ -661,6 +662,13 @@ function NodeDetails({
             {node.isSelf ? 'This tab (you)' : 'Peer'}
           </p>
           <p className="mt-0.5 break-all font-mono text-xs text-slate-200">{node.id}</p>
+          <Link
+            href={nodeRoute(node.id)}
+            className="mt-1 inline-block text-xs text-emerald-300 hover:text-emerald-200 hover:underline"
+            data-testid="map-node-explorer-link"
+          >
+            Assets and ledger records in the explorer →
+          </Link>
         </div>
         <button
           type="button"
