@@ -445,14 +445,14 @@ describe('the remote memory server behind the gate (alice serves, bob holds a ca
           token: tokenBytes,
         }),
         peer,
-      ),
+      ) as Uint8Array,
     )
   const read = (peer: string, tokenBytes: Uint8Array, offset: number, length: number) =>
     decodeResponse(
       server.handle(
         encodeRead({ requestId: 2, address: addressBytes, offset, length, token: tokenBytes }),
         peer,
-      ),
+      ) as Uint8Array,
     )
   const codeOf = (r: ReturnType<typeof decodeResponse>) => (r.ok ? 'ok' : r.code)
 
