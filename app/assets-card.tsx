@@ -3,14 +3,17 @@ import { useState } from 'react'
 import {
   MEMORY_SERVE_CAP_BYTES,
   PRIVACY_LEVELS,
+  STORAGE_SERVE_CAP_BYTES,
   REWARD_MULTIPLIERS,
   assetActions,
   formatBytes,
   parseShareInput,
   shareControl,
   useAssetsView,
+  type Commitment,
   type OwnAssetView,
   type PrivacyLevel,
+  type ServedAssetType,
 } from '@/lib/client/use-assets'
 
 const CARD = 'rounded-xl border border-slate-800 bg-slate-900/60 p-4'
@@ -118,7 +121,7 @@ export function AssetsCard(): React.ReactNode {
       </div>
       {ready && view.assets.some((a) => a.type === 'memory') && (
         <div className="grid gap-4 md:grid-cols-2">
-          <GrantForm memory={view.assets.find((a) => a.type === 'memory')!} />
+          <GrantForm assets={view.assets} />
           <UseForm />
         </div>
       )}
@@ -246,7 +249,13 @@ function AssetRow({ asset }: { asset: OwnAssetView }): React.ReactNode {
             {asset.servedBytes > 0
               ? `Serves ${formatBytes(asset.servedBytes)} at its address to peers holding a capability`
               : 'Serves nothing while private or paused'}{' '}
-            (at most {formatBytes(MEMORY_SERVE_CAP_BYTES)} from a tab).
+            (at most{' '}
+            {formatBytes(t === 'storage' ? STORAGE_SERVE_CAP_BYTES : MEMORY_SERVE_CAP_BYTES)} from a
+            tab
+            {t === 'storage'
+              ? '; kept on this device across reloads, and it answers audits'
+              : '; gone when the tab closes'}
+            ).
           </p>
         ) : asset.registered ? (
           <p className="text-slate-500">Listed on the public ledger while this level holds.</p>
@@ -335,9 +344,10 @@ function Field({
   )
 }
 
-/** Grant a peer a capability on this tab's memory asset: the token to copy and hand over. */
-function GrantForm({ memory }: { memory: OwnAssetView }): React.ReactNode {
-  const served = memory.servedBytes ?? 0
+/** Grant a peer a capability on this tab's memory or storage asset: the token to hand over. */
+function GrantForm({ assets }: { assets: OwnAssetView[] }): React.ReactNode {
+  const [asset, setAsset] = useState<ServedAssetType>('memory')
+  const served = assets.find((a) => a.type === asset)?.servedBytes ?? 0
   const [grantee, setGrantee] = useState('')
   const [offset, setOffset] = useState('0')
   const [length, setLength] = useState('4096')
@@ -353,7 +363,7 @@ function GrantForm({ memory }: { memory: OwnAssetView }): React.ReactNode {
     const l = Number(length)
     const m = Number(minutes)
     assetActions
-      .grant(grantee, { offset: o, length: l, rights, ttlMs: Math.round(m * 60_000) })
+      .grant(grantee, { asset, offset: o, length: l, rights, ttlMs: Math.round(m * 60_000) })
       .then(setToken, (err: unknown) => setProblem(message(err)))
   }
 
@@ -366,13 +376,24 @@ function GrantForm({ memory }: { memory: OwnAssetView }): React.ReactNode {
         submit()
       }}
     >
-      <h2 className="text-sm font-medium text-slate-300">Grant access to your memory</h2>
+      <h2 className="text-sm font-medium text-slate-300">Grant access to your memory or storage</h2>
       <p className="mt-1 text-xs text-slate-500">
-        A capability lets one peer read (or write) a byte range of your memory asset until it
+        A capability lets one peer read (or write) a byte range of your {asset} asset until it
         expires, while the asset&apos;s level reaches that peer
         {served === 0 ? ' — it is private or paused now, so it serves nothing yet' : ''}.
+        {asset === 'storage' && ' Reading also lets the peer audit what it stored there.'}
       </p>
       <div className="mt-3 space-y-2">
+        <select
+          value={asset}
+          onChange={(e) => setAsset(e.target.value as ServedAssetType)}
+          aria-label="Asset to grant access to"
+          data-testid="grant-asset"
+          className="block w-full rounded-lg border border-slate-800 bg-slate-950 px-2 py-2 text-sm text-slate-200"
+        >
+          <option value="memory">Memory (in this tab&apos;s RAM)</option>
+          <option value="storage">Storage (kept on this device)</option>
+        </select>
         <input
           value={grantee}
           onChange={(e) => setGrantee(e.target.value)}
@@ -446,7 +467,14 @@ function GrantForm({ memory }: { memory: OwnAssetView }): React.ReactNode {
   )
 }
 
-/** Read or write another peer's memory asset with a capability it granted. */
+/** Chunks an audit from the card challenges: a 10 % loss escapes it with probability ≤ 3.4 %. */
+const AUDIT_CHUNKS = 32
+
+/**
+ * Read or write another peer's memory or storage asset with a capability it granted, and audit
+ * what this form last wrote to a storage asset (a proof of retrievability against the
+ * commitment computed here from the written text).
+ */
 function UseForm(): React.ReactNode {
   const [target, setTarget] = useState('')
   const [token, setToken] = useState('')
@@ -454,10 +482,17 @@ function UseForm(): React.ReactNode {
   const [text, setText] = useState('')
   const [length, setLength] = useState('16')
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null)
+  // What the last write from this form stored, and the commitment to it.
+  const [written, setWritten] = useState<{
+    target: string
+    offset: number
+    commitment: Commitment
+  } | null>(null)
 
-  const run = (op: 'read' | 'write'): void => {
+  const run = (op: 'read' | 'write' | 'audit'): void => {
     setResult(null)
     const o = Number(offset)
+    const textB64 = btoa(String.fromCharCode(...new TextEncoder().encode(text)))
     const done =
       op === 'read'
         ? assetActions.read(target.trim(), o, Number(length), token.trim()).then((b64) => {
@@ -465,14 +500,34 @@ function UseForm(): React.ReactNode {
             const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ')
             return `Read ${bytes.length} bytes: ${hex}`
           })
-        : assetActions
-            .write(
-              target.trim(),
-              o,
-              btoa(String.fromCharCode(...new TextEncoder().encode(text))),
-              token.trim(),
-            )
-            .then(() => `Wrote ${new TextEncoder().encode(text).length} bytes.`)
+        : op === 'write'
+          ? assetActions.write(target.trim(), o, textB64, token.trim()).then(async () => {
+              const size = new TextEncoder().encode(text).length
+              setWritten(
+                size === 0
+                  ? null
+                  : {
+                      target: target.trim(),
+                      offset: o,
+                      commitment: await assetActions.commit(textB64),
+                    },
+              )
+              return `Wrote ${size} bytes.`
+            })
+          : written === null
+            ? Promise.reject(new Error('Write some text first: the audit checks what you wrote.'))
+            : assetActions
+                .audit(
+                  written.target,
+                  written.offset,
+                  written.commitment,
+                  AUDIT_CHUNKS,
+                  token.trim(),
+                )
+                .then((r) => {
+                  if (!r.ok) throw new Error(`Audit failed: ${r.message}`)
+                  return `Audit passed: the node proved ${r.chunks} chunks of what you wrote, in ${r.ms} ms.`
+                })
     done.then(
       (t) => setResult({ ok: true, text: t }),
       (err: unknown) => setResult({ ok: false, text: message(err) }),
@@ -490,7 +545,8 @@ function UseForm(): React.ReactNode {
     >
       <h2 className="text-sm font-medium text-slate-300">Use a capability</h2>
       <p className="mt-1 text-xs text-slate-500">
-        Read or write another peer&apos;s memory asset with the token its owner gave you.
+        Read or write another peer&apos;s memory or storage asset with the token its owner gave you.
+        After writing to a storage asset, Audit checks that it still holds what you wrote.
       </p>
       <div className="mt-3 space-y-2">
         <input
@@ -552,6 +608,20 @@ function UseForm(): React.ReactNode {
             onClick={() => run('write')}
           >
             Write
+          </button>
+          <button
+            type="button"
+            className={SECONDARY}
+            disabled={written === null}
+            title={
+              written === null
+                ? 'Write some text first: the audit checks what you wrote'
+                : `Ask the node to prove ${AUDIT_CHUNKS} random chunks of what you wrote`
+            }
+            data-testid="use-audit"
+            onClick={() => run('audit')}
+          >
+            Audit
           </button>
         </div>
       </div>

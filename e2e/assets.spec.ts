@@ -63,6 +63,9 @@ async function waitForAssets(page: Page): Promise<void> {
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64')
 
+/** Service ports of the assets served over the remote memory protocol; the others have 0. */
+const PORTS: Record<string, number> = { memory: 1, storage: 2 }
+
 test('assets: privacy settings through the card, and memory reached only with a capability', async ({
   browser,
   baseURL,
@@ -88,7 +91,7 @@ test('assets: privacy settings through the card, and memory reached only with a 
           )
           expect(asset.globalAddress).toMatch(/^6879:7065:726d:7368(:[0-9a-f]{4}){13}$/)
           expect(asset.uri).toBe(
-            `hypermesh://${s.peerId}/${asset.assetId.split(':')[1]}:${asset.type === 'memory' ? 1 : 0}`,
+            `hypermesh://${s.peerId}/${asset.assetId.split(':')[1]}:${PORTS[asset.type] ?? 0}`,
           )
         }
         await expect(page.getByTestId('asset-address-memory')).toHaveText(

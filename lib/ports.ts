@@ -32,6 +32,17 @@ export interface Logger {
 /** The wall clock, for adapters. Cores receive it as a port. */
 export const systemClock: Clock = { now: () => Date.now() }
 
+/**
+ * Randomness from the platform's CSPRNG (`crypto.getRandomValues`, in browsers and Node), for
+ * adapters that need draws nobody can predict (audit challenges): 53 random bits per draw.
+ */
+export const cryptoRandom: Random = {
+  next() {
+    const words = crypto.getRandomValues(new Uint32Array(2))
+    return (words[0]! * 2 ** 21 + (words[1]! >>> 11)) / 2 ** 53
+  },
+}
+
 /** Deterministic PRNG (mulberry32) for tests and the simulator; not for cryptography. */
 export function seededRandom(seed: number): Random {
   let a = seed >>> 0

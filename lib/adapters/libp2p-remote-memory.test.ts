@@ -22,7 +22,17 @@ import {
   type AuthorizeVerdict,
   type RemoteMemoryRight,
 } from '@/lib/assets/remote-memory'
-import type { Clock } from '@/lib/ports'
+import {
+  CHUNK_BYTES,
+  MAX_CHALLENGE_CHUNKS,
+  createChallenge,
+  createRetrievabilityProver,
+  verifyRetrievability,
+  type RetrievabilityResponse,
+} from '@/lib/assets/retrievability'
+import { openStoredBytes, type StoredBytes } from '@/lib/assets/stored-bytes'
+import { seededRandom, type Clock } from '@/lib/ports'
+import { MemoryKvState, createMemoryKvStore } from './memory-kv-store'
 import {
   REMOTE_MEMORY_PROTOCOL,
   handleRemoteMemory,
@@ -37,6 +47,22 @@ const SIZE = 1024 * 1024
 
 const address = new Uint8Array(ADDRESS_BYTES).fill(0xaa)
 const elsewhere = new Uint8Array(ADDRESS_BYTES).fill(0xbb)
+/** A storage asset: durable bytes (a memory KvStore here, IndexedDB in a tab) that answer proofs. */
+const storageAddress = new Uint8Array(ADDRESS_BYTES).fill(0xcc)
+const STORAGE_SIZE = 2 * 1024 * 1024
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** The commitment (root, size) to `content`, as its writer computes it. */
+async function commit(content: Uint8Array): Promise<{ root: Uint8Array; size: number }> {
+  const { root, size } = await createRetrievabilityProver({
+    size: content.length,
+    read: (o, l) => content.subarray(o, o + l),
+  })
+  return { root, size }
+}
 
 interface StubCapability {
   peer?: string
@@ -114,12 +140,15 @@ describe('remote memory over real libp2p', () => {
   let served: { stop(): Promise<void> }
   const memory = new Uint8Array(SIZE)
   let writes = 0
+  const storageState = new MemoryKvState()
+  let storage: StoredBytes
 
   beforeAll(async () => {
     ;[alice, bob] = await Promise.all([startNode(), startNode()])
+    storage = await openStoredBytes(createMemoryKvStore(storageState), { maxBytes: STORAGE_SIZE })
     const server = createRemoteMemoryServer({
       assets: (a) =>
-        a.every((b, i) => b === address[i])
+        sameBytes(a, address)
           ? {
               size: SIZE,
               read: (offset, length) => memory.subarray(offset, offset + length),
@@ -128,7 +157,14 @@ describe('remote memory over real libp2p', () => {
                 memory.set(bytes, offset)
               },
             }
-          : null,
+          : sameBytes(a, storageAddress)
+            ? {
+                size: STORAGE_SIZE,
+                read: (offset, length) => storage.read(offset, length),
+                write: (offset, bytes) => storage.write(offset, bytes),
+                prove: (offset, length, challenge) => storage.prove(offset, length, challenge),
+              }
+            : null,
       authorize: stubAuthorize,
       clock,
     })
@@ -302,6 +338,94 @@ describe('remote memory over real libp2p', () => {
     await expect(client.read(bob.peerId, address, 0, 1, new Uint8Array(4097))).rejects.toEqual(
       expect.objectContaining({ code: 'TOKEN_TOO_LARGE' }),
     )
+  })
+
+  it('storage: a durable write, read back, proved against the writer’s commitment', async () => {
+    const offset = 100_000
+    const content = Uint8Array.from({ length: 300 * 1024 + 5 }, (_, i) => (i * 31 + 7) & 0xff)
+    const wide = token({ length: STORAGE_SIZE })
+    await client.write(bob.peerId, storageAddress, offset, content, wide)
+    expect(
+      sameBytes(
+        await client.read(bob.peerId, storageAddress, offset, content.length, wide),
+        content,
+      ),
+    ).toBe(true)
+    // Stored, not only in RAM: the same store opened again has the bytes.
+    const reopened = await openStoredBytes(createMemoryKvStore(storageState), {
+      maxBytes: STORAGE_SIZE,
+    })
+    expect(sameBytes(reopened.read(offset, content.length), content)).toBe(true)
+
+    const { root, size } = await commit(content)
+    const random = seededRandom(11)
+    for (const k of [1, 32, MAX_CHALLENGE_CHUNKS]) {
+      const challenge = createChallenge(size, k, random)
+      const answer = await client.prove(bob.peerId, storageAddress, offset, size, challenge, wide)
+      expect(answer.chunks.map((c) => c.index)).toEqual(challenge.indices)
+      expect(verifyRetrievability(root, size, challenge, answer)).toEqual({ ok: true })
+    }
+
+    // The owner changes one byte in every chunk: every audit fails from then on.
+    for (let i = 0; i < size; i += CHUNK_BYTES) {
+      await storage.write(offset + i, Uint8Array.of(content[i]! ^ 0x80))
+    }
+    const challenge = createChallenge(size, 8, random)
+    const answer = await client.prove(bob.peerId, storageAddress, offset, size, challenge, wide)
+    expect(verifyRetrievability(root, size, challenge, answer)).toMatchObject({
+      ok: false,
+      code: 'BAD_PROOF',
+    })
+    // …and so does an audit against a commitment to other content.
+    const other = await commit(content.map((x) => x ^ 1))
+    const fresh = createChallenge(size, 8, random)
+    const again = await client.prove(bob.peerId, storageAddress, offset, size, fresh, wide)
+    expect(verifyRetrievability(other.root, size, fresh, again)).toMatchObject({ ok: false })
+  })
+
+  it('proofs need the read right on the range; the memory asset answers none', async () => {
+    const challenge = { indices: [0] }
+    const prove = (at: Uint8Array, length: number, tok: Uint8Array) =>
+      client.prove(bob.peerId, at, 0, length, challenge, tok)
+    await expect(prove(storageAddress, 10, new Uint8Array(0))).rejects.toEqual(
+      expectCode('NO_CAPABILITY'),
+    )
+    await expect(prove(storageAddress, 10, token({ rights: ['write'] }))).rejects.toEqual(
+      expectCode('CAPABILITY_NO_RIGHT'),
+    )
+    await expect(prove(storageAddress, SIZE + 1, token({ length: SIZE }))).rejects.toEqual(
+      expectCode('CAPABILITY_OUT_OF_RANGE'),
+    )
+    await expect(
+      prove(storageAddress, STORAGE_SIZE + 1, token({ length: 2 * STORAGE_SIZE })),
+    ).rejects.toEqual(expectCode('OUT_OF_RANGE'))
+    await expect(prove(address, 10, token())).rejects.toEqual(expectCode('PROOF_NOT_SUPPORTED'))
+    // A challenge past the range is refused before any I/O.
+    await expect(
+      client.prove(bob.peerId, storageAddress, 0, 10, { indices: [1] }, token()),
+    ).rejects.toEqual(
+      expect.objectContaining({ name: 'RemoteMemoryFrameError', code: 'BAD_CHALLENGE' }),
+    )
+  })
+
+  it('proofs, durable writes and reads queue on one stream, each answered in turn', async () => {
+    const wide = token({ length: STORAGE_SIZE })
+    const content = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 5) & 0xff)
+    await client.write(bob.peerId, storageAddress, 0, content, wide)
+    const { root, size } = await commit(content)
+    const random = seededRandom(12)
+    const challenges = Array.from({ length: 4 }, () => createChallenge(size, 4, random))
+    const results = await Promise.all([
+      ...challenges.map((c) => client.prove(bob.peerId, storageAddress, 0, size, c, wide)),
+      client.write(bob.peerId, storageAddress, size, Uint8Array.of(1, 2, 3), wide),
+      client.read(bob.peerId, address, 0, 4, token()),
+    ])
+    challenges.forEach((c, i) => {
+      expect(verifyRetrievability(root, size, c, results[i] as RetrievabilityResponse)).toEqual({
+        ok: true,
+      })
+    })
+    expect(storage.read(size, 3)).toEqual(Uint8Array.of(1, 2, 3))
   })
 
   it('RemoteMemoryError shows a sentence for the code', async () => {

@@ -12,8 +12,9 @@
  * - screens every frame from its first bytes (length, then the 58-byte header) and refuses one
  *   that is too large before buffering its body: it sends the refusal, closes its side and
  *   drops whatever else arrives;
- * - answers each complete frame with {@link RemoteMemoryServer.handle}; while an answer waits for
- *   the transport to drain, it pauses reading, so the peer's requests queue on the peer's side;
+ * - answers each complete frame with {@link RemoteMemoryServer.handle}; while an answer is not
+ *   ready (a proof, a durable write) or waits for the transport to drain, it pauses reading, so
+ *   the peer's requests queue on the peer's side;
  * - resets a stream that has buffered more than two frames (a client that does not wait for its
  *   answers), and closes one that has carried no request for `idleTimeoutMs`.
  */
@@ -29,6 +30,7 @@ import {
   RemoteMemoryError,
   RemoteMemoryFrameError,
   decodeResponse,
+  encodeProve,
   encodeRead,
   encodeResponse,
   encodeWrite,
@@ -36,6 +38,11 @@ import {
   screenRequestHead,
   type RemoteMemoryServer,
 } from '@/lib/assets/remote-memory'
+import {
+  decodeRetrievabilityResponse,
+  type RetrievabilityChallenge,
+  type RetrievabilityResponse,
+} from '@/lib/assets/retrievability'
 
 /** The remote memory stream protocol. */
 export const REMOTE_MEMORY_PROTOCOL = '/hypermesh/memory/1'
@@ -103,6 +110,8 @@ function serveStream(
   // Total length of the frame being received, once its head was screened.
   let frameBytes: number | null = null
   let draining = false
+  // An answer the server core is still working on (a proof, a durable write).
+  let waiting = false
   let finished = false
   let idle = setTimeout(finish, idleTimeoutMs)
   let linger: ReturnType<typeof setTimeout> | undefined
@@ -119,7 +128,7 @@ function serveStream(
   })
   // 'end' rather than 'remoteCloseWrite': it comes after the last message was delivered.
   stream.addEventListener('end', () => {
-    if (!draining) finish()
+    if (!draining && !waiting) finish()
   })
   stream.addEventListener('close', () => {
     clearTimeout(idle)
@@ -127,7 +136,7 @@ function serveStream(
   })
 
   function pump(): void {
-    while (!draining && !finished) {
+    while (!draining && !waiting && !finished) {
       if (frameBytes === null) {
         const head = buffer.subarray(
           0,
@@ -147,7 +156,23 @@ function serveStream(
       frameBytes = null
       clearTimeout(idle)
       idle = setTimeout(finish, idleTimeoutMs)
-      if (!send(server.handle(frame, peer))) return
+      const answer = server.handle(frame, peer)
+      if (answer instanceof Uint8Array) {
+        if (!send(answer)) return
+        continue
+      }
+      waiting = true
+      if (stream.readStatus === 'readable') stream.pause()
+      // The core's promise never rejects; `finished` means the stream was given up meanwhile.
+      void answer.then((response) => {
+        waiting = false
+        if (finished) return
+        if (!send(response)) return
+        if (stream.readStatus === 'paused') stream.resume()
+        pump()
+        if (!draining && !waiting && stream.readableEnded) finish()
+      })
+      return
     }
   }
 
@@ -166,7 +191,7 @@ function serveStream(
         draining = false
         if (stream.readStatus === 'paused') stream.resume()
         pump()
-        if (!draining && stream.readableEnded) finish()
+        if (!draining && !waiting && stream.readableEnded) finish()
       },
       () => undefined,
     )
@@ -261,6 +286,30 @@ export interface RemoteMemoryClient {
     token: Uint8Array,
     options?: RemoteMemoryRequestOptions,
   ): Promise<void>
+  /**
+   * Ask `peer` to prove that the bytes `offset … offset + length − 1` of the asset at `address`
+   * are still the content committed to: it answers the chunks `challenge` names with their
+   * inclusion proofs. Check the answer with lib/assets `verifyRetrievability` against the
+   * commitment (root, size = `length`) computed when the content was written: this only
+   * transports it. Needs a token with the `read` right on the range.
+   *
+   * @example
+   * const challenge = createChallenge(size, 32, random)
+   * const answer = await memory.prove(bob, address, 0, size, challenge, token)
+   * verifyRetrievability(root, size, challenge, answer) // { ok: true }
+   * @throws as {@link RemoteMemoryClient.read}; `BAD_RESPONSE` for an answer that is not an
+   *   encoded RetrievabilityResponse; `RemoteMemoryFrameError` `BAD_CHALLENGE` before any I/O
+   *   for a challenge naming chunks past `length`
+   */
+  prove(
+    peer: PeerId | string,
+    address: Uint8Array,
+    offset: number,
+    length: number,
+    challenge: RetrievabilityChallenge,
+    token: Uint8Array,
+    options?: RemoteMemoryRequestOptions,
+  ): Promise<RetrievabilityResponse>
   /** Reset every open stream; later calls reject. */
   stop(): void
 }
@@ -484,6 +533,16 @@ export function remoteMemoryClient(
       const payload = await request(peer, frame, requestId, options)
       if (payload.length !== 0) {
         throw new RemoteMemoryError('BAD_RESPONSE', 'a write was answered with bytes')
+      }
+    },
+    async prove(peer, address, offset, length, challenge, token, options = {}) {
+      const requestId = nextRequestId()
+      const frame = encodeProve({ requestId, address, offset, length, challenge, token })
+      const payload = await request(peer, frame, requestId, options)
+      try {
+        return decodeRetrievabilityResponse(payload)
+      } catch (err) {
+        throw new RemoteMemoryError('BAD_RESPONSE', toError(err).message)
       }
     },
     stop() {

@@ -59,7 +59,8 @@ describe('capability-backed remote memory (alice serves, bob holds a capability)
       },
       alice,
     )
-  const call = (frame: Uint8Array, peer = bob.peerId) => decodeResponse(server.handle(frame, peer))
+  const call = (frame: Uint8Array, peer = bob.peerId) =>
+    decodeResponse(server.handle(frame, peer) as Uint8Array)
 
   it('writes and reads back within the granted range', async () => {
     const token = encodeCapability(await grant())

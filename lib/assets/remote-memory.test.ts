@@ -1,6 +1,19 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Clock } from '../ports'
+import { seededRandom, type Clock } from '../ports'
+import {
+  CHUNK_BYTES,
+  MAX_CHALLENGE_BYTES,
+  MAX_CHALLENGE_CHUNKS,
+  MAX_RESPONSE_BYTES,
+  MAX_RETRIEVABLE_BYTES,
+  createChallenge,
+  createRetrievabilityProver,
+  decodeRetrievabilityResponse,
+  retrievabilityChunkCount,
+  verifyRetrievability,
+  type RetrievabilityChallenge,
+} from './retrievability'
 import {
   ADDRESS_BYTES,
   FRAME_PREFIX_BYTES,
@@ -17,6 +30,7 @@ import {
   decodeRequestHeader,
   decodeResponse,
   describeRemoteMemoryError,
+  encodeProve,
   encodeRead,
   encodeResponse,
   encodeWrite,
@@ -100,8 +114,22 @@ function setup(asset: RemoteMemoryAsset = memoryAsset(SIZE)) {
   return { server, asset }
 }
 
-function expectRefused(response: Uint8Array, code: string, requestId?: number): void {
-  const decoded = decodeResponse(response)
+/** The answer of a request that must be answered at once (reads, refusals, synchronous writes). */
+function immediate(answer: Uint8Array | Promise<Uint8Array>): Uint8Array {
+  if (!(answer instanceof Uint8Array)) throw new Error('expected an immediate answer')
+  return answer
+}
+
+function decode(answer: Uint8Array | Promise<Uint8Array>) {
+  return decodeResponse(immediate(answer))
+}
+
+function expectRefused(
+  response: Uint8Array | Promise<Uint8Array>,
+  code: string,
+  requestId?: number,
+): void {
+  const decoded = decode(response)
   expect(decoded.ok).toBe(false)
   if (!decoded.ok) expect(decoded.code).toBe(code)
   if (requestId !== undefined) expect(decoded.requestId).toBe(requestId)
@@ -141,6 +169,14 @@ const sampleWrite = encodeWrite({
   offset: 16,
   payload: new Uint8Array([1, 2, 3, 4]),
   token: token(),
+})
+const sampleProve = encodeProve({
+  requestId: 11,
+  address: known,
+  offset: 64,
+  length: 3 * CHUNK_BYTES,
+  challenge: { indices: [0, 2] },
+  token: token({ length: 2 ** 20 }),
 })
 const sampleOk = encodeResponse({ requestId: 9, ok: true, payload: new Uint8Array([5, 6, 7]) })
 const sampleError = encodeResponse({
@@ -227,7 +263,7 @@ describe('remote memory frames', () => {
   })
 
   it('decoders give only RemoteMemoryFrameError for random bytes and mutated frames', () => {
-    const frames = [sampleRead, sampleWrite, sampleOk, sampleError]
+    const frames = [sampleRead, sampleWrite, sampleProve, sampleOk, sampleError]
     const arbInput = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
       fc
@@ -344,18 +380,126 @@ describe('remote memory frames', () => {
   })
 })
 
+describe('prove frames', () => {
+  const arbLength = fc.oneof(
+    fc.integer({ min: 1, max: 64 * CHUNK_BYTES }),
+    fc.integer({ min: 1, max: MAX_RETRIEVABLE_BYTES }),
+  )
+  const arbChallenge = (length: number) =>
+    fc
+      .uniqueArray(fc.integer({ min: 0, max: retrievabilityChunkCount(length) - 1 }), {
+        minLength: 1,
+        maxLength: MAX_CHALLENGE_CHUNKS,
+      })
+      .map((indices): RetrievabilityChallenge => ({ indices: indices.sort((a, b) => a - b) }))
+
+  it('round trip', () => {
+    fc.assert(
+      fc.property(
+        arbId,
+        arbAddress,
+        fc.integer({ min: 0, max: 2 ** 53 - 1 - MAX_RETRIEVABLE_BYTES }),
+        arbLength.chain((length) => fc.tuple(fc.constant(length), arbChallenge(length))),
+        arbToken,
+        (requestId, address, offset, [length, challenge], tok) => {
+          const frame = encodeProve({ requestId, address, offset, length, challenge, token: tok })
+          expect(frame.length).toBe(
+            FRAME_PREFIX_BYTES +
+              REQUEST_HEADER_BYTES +
+              tok.length +
+              3 +
+              4 * challenge.indices.length,
+          )
+          expect(screenRequestHead(frame.subarray(0, 62))).toBe(frame.length)
+          expect(decodeRequest(frame)).toEqual({
+            op: 'prove',
+            requestId,
+            address,
+            offset,
+            length,
+            challenge,
+            token: tok,
+          })
+        },
+      ),
+    )
+  })
+
+  it('the largest proof fits one response, the largest prove request one request', () => {
+    expect(MAX_RESPONSE_BYTES).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES)
+    const indices = Array.from({ length: MAX_CHALLENGE_CHUNKS }, (_, i) => i)
+    const largest = encodeProve({
+      requestId: 1,
+      address: known,
+      offset: 0,
+      length: MAX_RETRIEVABLE_BYTES,
+      challenge: { indices },
+      token: new Uint8Array(MAX_TOKEN_BYTES),
+    })
+    expect(largest.length).toBe(
+      FRAME_PREFIX_BYTES + REQUEST_HEADER_BYTES + MAX_TOKEN_BYTES + MAX_CHALLENGE_BYTES,
+    )
+    expect(largest.length).toBeLessThanOrEqual(MAX_REQUEST_FRAME_BYTES)
+    expect(decodeRequest(largest).op).toBe('prove')
+  })
+
+  it('refuses bad challenges and ranges with the code the server answers', () => {
+    const base = { requestId: 5, address: known, offset: 0, token: token() }
+    const code = (fn: () => unknown) => {
+      try {
+        fn()
+      } catch (err) {
+        expect(err).toBeInstanceOf(RemoteMemoryFrameError)
+        return (err as RemoteMemoryFrameError).code
+      }
+      return 'accepted'
+    }
+    // Encoders.
+    expect(
+      code(() => encodeProve({ ...base, length: CHUNK_BYTES, challenge: { indices: [1] } })),
+    ).toBe('BAD_CHALLENGE')
+    expect(code(() => encodeProve({ ...base, length: 10, challenge: { indices: [] } }))).toBe(
+      'BAD_CHALLENGE',
+    )
+    expect(code(() => encodeProve({ ...base, length: 0, challenge: { indices: [0] } }))).toBe(
+      'OUT_OF_RANGE',
+    )
+    expect(
+      code(() =>
+        encodeProve({ ...base, length: MAX_RETRIEVABLE_BYTES + 1, challenge: { indices: [0] } }),
+      ),
+    ).toBe('OUT_OF_RANGE')
+    // Decoders: a frame claiming chunks past the range, too short or too long a challenge.
+    const past = sampleProve.slice()
+    new DataView(past.buffer).setUint32(past.length - 4, 3)
+    expect(code(() => decodeRequest(past))).toBe('BAD_CHALLENGE')
+    const unsorted = sampleProve.slice()
+    new DataView(unsorted.buffer).setUint32(unsorted.length - 4, 0)
+    expect(code(() => decodeRequest(unsorted))).toBe('BAD_CHALLENGE')
+    const head = sampleProve.slice(0, FRAME_PREFIX_BYTES + REQUEST_HEADER_BYTES)
+    const tokenLength = new DataView(head.buffer).getUint16(26 + ADDRESS_BYTES)
+    for (const challengeBytes of [0, 6, MAX_CHALLENGE_BYTES + 1]) {
+      new DataView(head.buffer).setUint32(0, REQUEST_HEADER_BYTES + tokenLength + challengeBytes)
+      expect(code(() => screenRequestHead(head))).toBe('BAD_CHALLENGE')
+    }
+    const empty = sampleProve.slice()
+    new DataView(empty.buffer).setUint32(18 + ADDRESS_BYTES + 4, 0)
+    expect(code(() => decodeRequest(empty))).toBe('OUT_OF_RANGE')
+  })
+})
+
 describe('remote memory server core', () => {
   it('writes then reads back', () => {
     const { server, asset } = setup()
     const payload = new Uint8Array([9, 8, 7, 6, 5])
-    const w = decodeResponse(
+    const w = decode(
       server.handle(
         encodeWrite({ requestId: 1, address: known, offset: 100, payload, token: token() }),
         ALICE,
       ),
     )
     expect(w).toEqual({ requestId: 1, ok: true, payload: new Uint8Array(0) })
-    const r = decodeResponse(
+    const r = decode(
       server.handle(
         encodeRead({ requestId: 2, address: known, offset: 99, length: 7, token: token() }),
         ALICE,
@@ -583,7 +727,7 @@ describe('remote memory server core', () => {
             .map(([f, i, v]) => mutate(f, i, v)),
         ),
         (bytes) => {
-          const response = decodeResponse(server.handle(bytes, ALICE))
+          const response = decode(server.handle(bytes, ALICE))
           // A mutated write may still be a valid write; only refusals must leave the bytes alone.
           if (!response.ok) expect((asset as TestAsset).bytes).toEqual(before)
           else (asset as TestAsset).bytes.set(before)
@@ -632,7 +776,7 @@ describe('remote memory server core', () => {
                 length: r.length,
                 token: tok,
               })
-          const response = decodeResponse(server.handle(frame, ALICE))
+          const response = decode(server.handle(frame, ALICE))
           expect(response.ok).toBe(allowed)
           if (!response.ok) {
             expect(bytes).toEqual(before)
@@ -643,6 +787,206 @@ describe('remote memory server core', () => {
           expect(bytes).toEqual(model)
         })
       }),
+    )
+  })
+})
+
+/** A storage-like asset: its bytes, answering proofs over any range of them. */
+function provingAsset(size: number, seed: number): TestAsset {
+  const asset = memoryAsset(size)
+  const random = seededRandom(seed)
+  for (let i = 0; i < size; i++) asset.bytes[i] = Math.floor(random.next() * 256)
+  return {
+    ...asset,
+    async prove(offset, length, challenge) {
+      const prover = await createRetrievabilityProver({
+        size: length,
+        read: (o, l) => asset.bytes.subarray(offset + o, offset + o + l),
+      })
+      return prover.respond(challenge)
+    },
+  }
+}
+
+describe('remote memory server core: proofs and durable writes', () => {
+  const STORAGE = 10 * CHUNK_BYTES + 77
+  const wide = token({ length: 2 ** 20 })
+
+  it('proves a range against the commitment to its content', async () => {
+    const asset = provingAsset(STORAGE, 1)
+    const { server } = setup(asset)
+    const offset = 1000
+    const length = 6 * CHUNK_BYTES + 5
+    const content = asset.bytes.slice(offset, offset + length)
+    const { root } = await createRetrievabilityProver({
+      size: length,
+      read: (o, l) => content.subarray(o, o + l),
+    })
+    const random = seededRandom(2)
+    for (const k of [1, 3, MAX_CHALLENGE_CHUNKS]) {
+      const challenge = createChallenge(length, k, random)
+      const answer = server.handle(
+        encodeProve({ requestId: k, address: known, offset, length, challenge, token: wide }),
+        ALICE,
+      )
+      const response = decodeResponse(await answer)
+      expect(response).toMatchObject({ requestId: k, ok: true })
+      if (!response.ok) return
+      const proof = decodeRetrievabilityResponse(response.payload)
+      expect(verifyRetrievability(root, length, challenge, proof)).toEqual({ ok: true })
+    }
+    // The owner changed a byte of chunk 0: a challenge of every chunk fails.
+    asset.bytes[offset] = asset.bytes[offset]! ^ 1
+    const challenge = createChallenge(length, MAX_CHALLENGE_CHUNKS, random)
+    const response = decodeResponse(
+      await server.handle(
+        encodeProve({ requestId: 9, address: known, offset, length, challenge, token: wide }),
+        ALICE,
+      ),
+    )
+    expect(response.ok).toBe(true)
+    if (response.ok) {
+      const proof = decodeRetrievabilityResponse(response.payload)
+      expect(verifyRetrievability(root, length, challenge, proof)).toMatchObject({
+        ok: false,
+        code: 'BAD_PROOF',
+      })
+    }
+  })
+
+  it('asks authorize for the read right on the proved range', async () => {
+    const seen: AuthorizeRequest[] = []
+    const server = createRemoteMemoryServer({
+      assets: () => provingAsset(STORAGE, 3),
+      authorize: (_t, req) => {
+        seen.push(req)
+        return { ok: true }
+      },
+      clock,
+    })
+    await server.handle(sampleProve, ALICE)
+    expect(seen).toEqual([
+      { peer: ALICE, address: known, offset: 64, length: 3 * CHUNK_BYTES, right: 'read' },
+    ])
+  })
+
+  it('refuses proofs with the right code, at once, and calls no prover', async () => {
+    let proofs = 0
+    const inner = provingAsset(STORAGE, 4)
+    const counted: RemoteMemoryAsset = {
+      ...inner,
+      prove: (...args) => {
+        proofs++
+        return inner.prove!(...args)
+      },
+    }
+    const prove = (over: {
+      address?: Uint8Array
+      offset?: number
+      length?: number
+      tok?: Uint8Array
+    }) =>
+      encodeProve({
+        requestId: 6,
+        address: over.address ?? known,
+        offset: over.offset ?? 0,
+        length: over.length ?? CHUNK_BYTES,
+        challenge: { indices: [0] },
+        token: over.tok ?? token(),
+      })
+    const { server } = setup(counted)
+    const cases: Array<[string, Uint8Array]> = [
+      ['NO_CAPABILITY', prove({ tok: new Uint8Array(0) })],
+      ['CAPABILITY_NO_RIGHT', prove({ tok: token({ rights: ['write'] }) })],
+      ['CAPABILITY_OUT_OF_RANGE', prove({ offset: 10, tok: token({ offset: 0, length: 100 }) })],
+      ['CAPABILITY_EXPIRED', prove({ tok: token({ expires: T0 }) })],
+      ['NOT_FOUND', prove({ address: unknown })],
+      // The token covers more than the asset holds: the asset's size still wins.
+      ['OUT_OF_RANGE', prove({ offset: STORAGE - 10, tok: token({ length: 10 * STORAGE }) })],
+    ]
+    for (const [code, frame] of cases) expectRefused(server.handle(frame, ALICE), code, 6)
+    // A memory asset keeps no bytes for later: it answers no proofs.
+    expectRefused(
+      setup(memoryAsset(SIZE)).server.handle(prove({}), ALICE),
+      'PROOF_NOT_SUPPORTED',
+      6,
+    )
+    expect(proofs).toBe(0)
+  })
+
+  it('a prover that fails or answers nonsense gives INTERNAL_ERROR', async () => {
+    const failing = setup({ ...memoryAsset(STORAGE), prove: () => Promise.reject(new Error('io')) })
+    expectRefused(await failing.server.handle(sampleProve, ALICE), 'INTERNAL_ERROR', 11)
+    const nonsense = setup({
+      ...memoryAsset(STORAGE),
+      prove: () => Promise.resolve({ chunks: [] }),
+    })
+    expectRefused(await nonsense.server.handle(sampleProve, ALICE), 'INTERNAL_ERROR', 11)
+    const throwing = setup({
+      ...memoryAsset(STORAGE),
+      prove: () => {
+        throw new Error('bug')
+      },
+    })
+    expectRefused(throwing.server.handle(sampleProve, ALICE), 'INTERNAL_ERROR', 11)
+  })
+
+  it('acknowledges a durable write once stored; a failed one is refused and not written back', async () => {
+    const inner = memoryAsset(SIZE, 0x11)
+    let fail = false
+    const calls: number[] = []
+    const durable: RemoteMemoryAsset = {
+      size: SIZE,
+      read: inner.read,
+      write: async (offset, bytes) => {
+        calls.push(offset)
+        await new Promise((r) => setTimeout(r, 1))
+        if (fail) throw new Error('disk full')
+        inner.write(offset, bytes)
+      },
+    }
+    const { server } = setup(durable)
+    const write = (requestId: number, offset: number) =>
+      server.handle(
+        encodeWrite({
+          requestId,
+          address: known,
+          offset,
+          payload: Uint8Array.of(7, 7),
+          token: token(),
+        }),
+        ALICE,
+      )
+    const answer = write(1, 10)
+    expect(answer).toBeInstanceOf(Promise)
+    expect(decodeResponse(await answer)).toEqual({
+      requestId: 1,
+      ok: true,
+      payload: new Uint8Array(0),
+    })
+    expect(inner.bytes.subarray(10, 12)).toEqual(Uint8Array.of(7, 7))
+    fail = true
+    const before = inner.bytes.slice()
+    expectRefused(await write(2, 20), 'INTERNAL_ERROR', 2)
+    // One call per request: the server did not try to write the old bytes back.
+    expect(calls).toEqual([10, 20])
+    expect(inner.bytes).toEqual(before)
+  })
+
+  it('never throws and always answers a decodable frame for mutated prove frames', async () => {
+    const { server } = setup(provingAsset(STORAGE, 5))
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .tuple(fc.nat(), fc.integer({ min: 0, max: 255 }))
+          .map(([i, v]) => mutate(sampleProve, i, v)),
+        async (bytes) => {
+          const response = decodeResponse(await server.handle(bytes, ALICE))
+          if (response.ok)
+            expect(() => decodeRetrievabilityResponse(response.payload)).not.toThrow()
+        },
+      ),
+      { numRuns: 300 },
     )
   })
 })

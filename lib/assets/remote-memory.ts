@@ -1,9 +1,11 @@
 /**
  * Remote memory and storage (DESIGN.md §5): a memory or storage asset exposes a byte range at its
  * global address, and peers `read(address, offset, length)` or `write(address, offset, bytes)` it
- * with a capability token. This module is the wire format and the two pure cores: the server
- * core that answers one request frame with one response frame, and the client codecs. The libp2p
- * stream protocol around them is lib/adapters/libp2p-remote-memory.ts.
+ * with a capability token, or ask it to `prove` that a range still holds the content they
+ * committed to (a proof of retrievability, lib/assets/retrievability.ts). This module is the wire
+ * format and the two pure cores: the server core that answers one request frame with one
+ * response frame, and the client codecs. The libp2p stream protocol around them is
+ * lib/adapters/libp2p-remote-memory.ts.
  *
  * Every frame starts with a 4-byte big-endian length of the rest of the frame, so a receiver
  * knows, from four bytes, whether it will accept the frame, before it buffers any of it.
@@ -13,15 +15,23 @@
  * ```
  * 4   length of the rest (58 + token + payload)
  * 1   version (1)
- * 1   op: 1 = read, 2 = write
+ * 1   op: 1 = read, 2 = write, 3 = prove
  * 4   request id, echoed by the response
  * 34  global address (opaque here: lib/assets/global-address.ts gives it meaning)
  * 8   offset, unsigned
- * 8   length, unsigned: bytes to read, or bytes of the write payload
+ * 8   length, unsigned: bytes to read, bytes of the write payload, or bytes of the proved range
  * 2   token length (0 … MAX_TOKEN_BYTES)
  * …   token (capability token bytes, opaque here)
- * …   payload: writes only, exactly `length` bytes
+ * …   payload: write: exactly `length` bytes; prove: an encoded RetrievabilityChallenge (7 …
+ *     MAX_CHALLENGE_BYTES, up to the end of the frame); read: nothing
  * ```
+ *
+ * A prove request says: the bytes `offset … offset + length − 1` of the asset are the content a
+ * commitment (root, size = `length`) was made to; answer the challenged chunks of that content
+ * with their inclusion proofs. It needs the `read` right on that range (a proof reveals the
+ * challenged chunks). The ok payload is an encoded RetrievabilityResponse: at most
+ * MAX_RESPONSE_BYTES (about 641 KiB for 128 full chunks with 32-hash proofs), so it fits the
+ * 1 MiB payload limit, and a prove request (at most 58 + 4 KiB + 515 bytes) fits the request limit.
  *
  * Response frame:
  *
@@ -38,6 +48,18 @@
  * Pure code: no I/O, no wall clock (a {@link Clock} port), no randomness.
  */
 import type { Clock } from '../ports'
+import {
+  MAX_CHALLENGE_BYTES,
+  MAX_RESPONSE_BYTES,
+  MAX_RETRIEVABLE_BYTES,
+  RetrievabilityCodecError,
+  decodeRetrievabilityChallenge,
+  encodeRetrievabilityChallenge,
+  encodeRetrievabilityResponse,
+  retrievabilityChunkCount,
+  type RetrievabilityChallenge,
+  type RetrievabilityResponse,
+} from './retrievability'
 
 /** Version byte of every frame this module writes and the only one it reads. */
 export const REMOTE_MEMORY_VERSION = 1
@@ -77,8 +99,22 @@ export const MAX_ERROR_MESSAGE_BYTES = 1024
 /** Largest request id: ids are unsigned 32-bit. */
 export const MAX_REQUEST_ID = 0xffff_ffff
 
+/** Smallest encoded challenge a prove request carries: version, count, one index. */
+export const MIN_CHALLENGE_BYTES = 1 + 2 + 4
+
+// A proof must fit one response: checked once here rather than trusted from two modules' comments.
+if (MAX_RESPONSE_BYTES > MAX_PAYLOAD_BYTES) {
+  throw new Error('remote-memory: the largest proof of retrievability exceeds the payload limit')
+}
+
 const OP_READ = 1
 const OP_WRITE = 2
+const OP_PROVE = 3
+const OPS: Readonly<Record<number, RequestHeader['op']>> = {
+  [OP_READ]: 'read',
+  [OP_WRITE]: 'write',
+  [OP_PROVE]: 'prove',
+}
 const STATUS_OK = 0
 const STATUS_ERROR = 1
 const CODE_PATTERN = /^[A-Z][A-Z0-9_]*$/
@@ -113,8 +149,24 @@ export interface WriteRequest {
   token: Uint8Array
 }
 
+/** A decoded prove request: prove that a range of the asset holds the committed content. */
+export interface ProveRequest {
+  op: 'prove'
+  requestId: number
+  /** The 34-byte global address. */
+  address: Uint8Array
+  /** First byte of the committed content in the asset. */
+  offset: number
+  /** Bytes of the committed content (the commitment's size), at least 1. */
+  length: number
+  /** The chunks asked for: indices below the content's chunk count. */
+  challenge: RetrievabilityChallenge
+  /** Capability token bytes; empty means none. */
+  token: Uint8Array
+}
+
 /** A decoded request. */
-export type RemoteMemoryRequest = ReadRequest | WriteRequest
+export type RemoteMemoryRequest = ReadRequest | WriteRequest | ProveRequest
 
 /** A decoded response: the payload (empty for writes), or the server's refusal. */
 export type RemoteMemoryResponse =
@@ -129,6 +181,7 @@ export type RemoteMemoryFrameErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'TOKEN_TOO_LARGE'
   | 'OUT_OF_RANGE'
+  | 'BAD_CHALLENGE'
 
 /**
  * A frame does not follow the wire format or exceeds a limit. Raised by every decoder for any
@@ -200,6 +253,10 @@ const SENTENCES: Record<string, string> = {
     'The capability token was not accepted: it is damaged or was not issued by the asset’s owner. Ask the owner for a new one.',
   OUT_OF_RANGE:
     'The byte range lies outside the asset. Check the offset and length against the asset’s size.',
+  BAD_CHALLENGE:
+    'The proof-of-retrievability challenge is malformed or names chunks outside the range. Draw it again from the range’s size.',
+  PROOF_NOT_SUPPORTED:
+    'This asset does not answer proofs of retrievability: only storage assets do, since only they keep their bytes. Audit a storage asset instead.',
   PAYLOAD_TOO_LARGE: `A request may read or write at most ${MAX_PAYLOAD_BYTES / (1024 * 1024)} MiB. Split it into smaller requests.`,
   TOKEN_TOO_LARGE: `The capability token is larger than ${MAX_TOKEN_BYTES / 1024} KiB and was refused. Ask the owner for a shorter one.`,
   FRAME_TOO_LARGE: 'The request was too large to be accepted. Split it into smaller requests.',
@@ -259,6 +316,73 @@ export function encodeWrite(request: Omit<WriteRequest, 'op'>): Uint8Array {
   }
   checkRequestFields('encodeWrite', requestId, address, offset, payload.length, token)
   return writeRequest(OP_WRITE, requestId, address, offset, payload.length, token, payload)
+}
+
+/**
+ * Encode a prove request: the bytes `offset … offset + length − 1` of the asset are the content
+ * committed to, and `challenge` names the chunks of that content to answer with.
+ *
+ * @example
+ * const challenge = createChallenge(size, 32, random)
+ * encodeProve({ requestId: 3, address, offset: 0, length: size, challenge, token })
+ * @throws {RemoteMemoryFrameError} `BAD_CHALLENGE` for a challenge that is not 1 … 128
+ *   increasing indices below the content's chunk count, `OUT_OF_RANGE` for an empty content, one
+ *   larger than MAX_RETRIEVABLE_BYTES or a range past 2^53 − 1, `TOKEN_TOO_LARGE`
+ */
+export function encodeProve(request: Omit<ProveRequest, 'op'>): Uint8Array {
+  const { requestId, address, offset, length, challenge, token } = request
+  checkRequestFields('encodeProve', requestId, address, offset, 0, token)
+  checkProveRange('encodeProve', offset, length, null)
+  let encoded: Uint8Array
+  try {
+    encoded = encodeRetrievabilityChallenge(challenge)
+  } catch (err) {
+    throw new RemoteMemoryFrameError('BAD_CHALLENGE', `encodeProve: ${(err as Error).message}`)
+  }
+  checkChallengeFits('encodeProve', challenge.indices, length, null)
+  return writeRequest(OP_PROVE, requestId, address, offset, length, token, encoded)
+}
+
+/** The range of a prove request: 1 … MAX_RETRIEVABLE_BYTES bytes, ending at a safe integer. */
+function checkProveRange(
+  fn: string,
+  offset: number,
+  length: number,
+  requestId: number | null,
+): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new RangeError(`${fn}: offset must be a non-negative safe integer`)
+  }
+  if (
+    !Number.isSafeInteger(length) ||
+    length < 1 ||
+    length > MAX_RETRIEVABLE_BYTES ||
+    !Number.isSafeInteger(offset + length)
+  ) {
+    throw new RemoteMemoryFrameError(
+      'OUT_OF_RANGE',
+      `${fn}: a proved range is 1…${MAX_RETRIEVABLE_BYTES} bytes ending before 2^53`,
+      requestId ?? undefined,
+    )
+  }
+}
+
+/** Every challenged chunk lies inside a content of `length` bytes. */
+function checkChallengeFits(
+  fn: string,
+  indices: readonly number[],
+  length: number,
+  requestId: number | null,
+): void {
+  const chunks = retrievabilityChunkCount(length)
+  // The indices increase: the last one is the largest.
+  if (indices[indices.length - 1]! >= chunks) {
+    throw new RemoteMemoryFrameError(
+      'BAD_CHALLENGE',
+      `${fn}: the challenge names a chunk past the ${chunks} chunks of ${length} bytes`,
+      requestId ?? undefined,
+    )
+  }
 }
 
 function checkRequestFields(
@@ -326,7 +450,7 @@ function writeRequest(
 
 /** What the header of a request frame says, checked against every limit. */
 export interface RequestHeader {
-  op: 'read' | 'write'
+  op: 'read' | 'write' | 'prove'
   requestId: number
   offset: number
   length: number
@@ -412,24 +536,42 @@ export function decodeRequestHeader(head: Uint8Array): RequestHeader {
     throw fail('UNSUPPORTED_VERSION', `version ${version} is not ${REMOTE_MEMORY_VERSION}`)
   }
   const opByte = v.getUint8(5)
-  if (opByte !== OP_READ && opByte !== OP_WRITE)
-    throw fail('MALFORMED_FRAME', `unknown op ${opByte}`)
-  const op = opByte === OP_READ ? 'read' : 'write'
+  const op = OPS[opByte]
+  if (op === undefined) throw fail('MALFORMED_FRAME', `unknown op ${opByte}`)
   const offset = getUint64(v, 10 + ADDRESS_BYTES)
   const length = getUint64(v, 18 + ADDRESS_BYTES)
   if (offset === null || length === null || !Number.isSafeInteger(offset + length)) {
     throw fail('OUT_OF_RANGE', 'the range ends past 2^53 − 1')
   }
-  if (length > MAX_PAYLOAD_BYTES) {
+  if (op === 'prove') {
+    // A proved range carries no bytes: its length is bounded by what can be committed to.
+    if (length < 1 || length > MAX_RETRIEVABLE_BYTES) {
+      throw fail('OUT_OF_RANGE', `a proved range is 1…${MAX_RETRIEVABLE_BYTES} bytes`)
+    }
+  } else if (length > MAX_PAYLOAD_BYTES) {
     throw fail('PAYLOAD_TOO_LARGE', `${length} bytes is more than ${MAX_PAYLOAD_BYTES}`)
   }
   const tokenLength = v.getUint16(26 + ADDRESS_BYTES)
   if (tokenLength > MAX_TOKEN_BYTES) {
     throw fail('TOKEN_TOO_LARGE', `a ${tokenLength}-byte token is more than ${MAX_TOKEN_BYTES}`)
   }
-  const expected = REQUEST_HEADER_BYTES + tokenLength + (op === 'write' ? length : 0)
-  if (body !== expected) {
-    throw fail('MALFORMED_FRAME', `the frame says ${body} bytes, its fields add up to ${expected}`)
+  if (op === 'prove') {
+    // The challenge runs to the end of the frame: its size is bounded here, before buffering.
+    const challengeBytes = body - REQUEST_HEADER_BYTES - tokenLength
+    if (challengeBytes < MIN_CHALLENGE_BYTES || challengeBytes > MAX_CHALLENGE_BYTES) {
+      throw fail(
+        'BAD_CHALLENGE',
+        `a challenge is ${MIN_CHALLENGE_BYTES}…${MAX_CHALLENGE_BYTES} bytes, not ${challengeBytes}`,
+      )
+    }
+  } else {
+    const expected = REQUEST_HEADER_BYTES + tokenLength + (op === 'write' ? length : 0)
+    if (body !== expected) {
+      throw fail(
+        'MALFORMED_FRAME',
+        `the frame says ${body} bytes, its fields add up to ${expected}`,
+      )
+    }
   }
   return {
     op,
@@ -462,7 +604,20 @@ export function decodeRequest(frame: Uint8Array): RemoteMemoryRequest {
   const { requestId, offset, length } = header
   if (header.op === 'read') return { op: 'read', requestId, address, offset, length, token }
   const payload = frame.slice(start + header.tokenLength)
-  return { op: 'write', requestId, address, offset, payload, token }
+  if (header.op === 'write') return { op: 'write', requestId, address, offset, payload, token }
+  let challenge: RetrievabilityChallenge
+  try {
+    challenge = decodeRetrievabilityChallenge(payload)
+  } catch (err) {
+    if (!(err instanceof RetrievabilityCodecError)) throw err
+    throw new RemoteMemoryFrameError(
+      'BAD_CHALLENGE',
+      `decodeRequest: ${err.message}`,
+      header.requestId,
+    )
+  }
+  checkChallengeFits('decodeRequest', challenge.indices, length, requestId)
+  return { op: 'prove', requestId, address, offset, length, challenge, token }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,8 +738,23 @@ export interface RemoteMemoryAsset {
    * and never past `size`. `bytes` is a view of the request: copy it. If it throws, the server
    * writes back the bytes it read just before, so a failed write should leave the range as it
    * was or writable.
+   *
+   * An asset that stores durably may return a promise instead: the write is acknowledged once it
+   * resolves. If it rejects, the asset must have changed nothing (the server writes nothing back:
+   * another request may have run meanwhile), and the peer gets `INTERNAL_ERROR`.
    */
-  write(offset: number, bytes: Uint8Array): void
+  write(offset: number, bytes: Uint8Array): void | Promise<void>
+  /**
+   * Answer a proof-of-retrievability challenge about the content `offset … offset + length − 1`
+   * (lib/assets/retrievability.ts `createRetrievabilityProver` over that range, then `respond`).
+   * Called only after every check passed, with `offset + length ≤ size` and every index below
+   * the range's chunk count. Absent: the asset answers no proofs (`PROOF_NOT_SUPPORTED`).
+   */
+  prove?(
+    offset: number,
+    length: number,
+    challenge: RetrievabilityChallenge,
+  ): Promise<RetrievabilityResponse>
 }
 
 /** What {@link RemoteMemoryServerComponents.authorize} is asked to allow. */
@@ -620,21 +790,26 @@ export interface RemoteMemoryServerComponents {
 /** Answers remote memory requests; see {@link createRemoteMemoryServer}. */
 export interface RemoteMemoryServer {
   /**
-   * Answer one complete request frame from `remotePeer` with one response frame. Never throws:
-   * a malformed frame, a refusal or a failing asset each give an error response.
+   * Answer one complete request frame from `remotePeer` with one response frame. Never throws,
+   * and a promise it returns never rejects: a malformed frame, a refusal or a failing asset each
+   * give an error response. The answer is immediate (bytes) for every refusal, every read and a
+   * write to an asset whose `write` returns nothing; a promise for a proof, and for a write the
+   * asset acknowledges asynchronously (a durable one).
    */
-  handle(frame: Uint8Array, remotePeer: string): Uint8Array
+  handle(frame: Uint8Array, remotePeer: string): Uint8Array | Promise<Uint8Array>
 }
 
 /**
  * The server core: decodes a request frame, checks it, and reads or writes the asset.
  *
  * Checks, in order: the frame (its {@link RemoteMemoryFrameError} code); a token is present
- * (`NO_CAPABILITY`); `authorize` allows it (its code); the address names an asset
- * (`NOT_FOUND`); the range lies inside the asset (`OUT_OF_RANGE`, even if the token allowed
- * it). The capability comes before the lookup so that a peer without one cannot learn which
- * addresses exist. A refused request changes nothing; an accepted write calls `write` once
- * with the whole payload, and if that throws, the range is written back as it was before.
+ * (`NO_CAPABILITY`); `authorize` allows it (its code; a proof asks for the `read` right on the
+ * proved range); the address names an asset (`NOT_FOUND`); the range lies inside the asset
+ * (`OUT_OF_RANGE`, even if the token allowed it); a proof, that the asset answers proofs
+ * (`PROOF_NOT_SUPPORTED`). The capability comes before the lookup so that a peer without one
+ * cannot learn which addresses exist. A refused request changes nothing; an accepted write calls
+ * `write` once with the whole payload, and if that throws, the range is written back as it was
+ * before.
  *
  * @example
  * const server = createRemoteMemoryServer({ assets, authorize, clock: systemClock })
@@ -654,15 +829,17 @@ export function createRemoteMemoryServer(
   }
   const { assets, authorize, clock } = components
 
-  function serve(request: RemoteMemoryRequest, peer: string): Uint8Array {
+  function serve(request: RemoteMemoryRequest, peer: string): Uint8Array | Promise<Uint8Array> {
     const { requestId, address, offset, token } = request
     const refuse = (code: string, message: string) =>
       encodeResponse({ requestId, ok: false, code, message })
-    const length = request.op === 'read' ? request.length : request.payload.length
+    const length = request.op === 'write' ? request.payload.length : request.length
     if (token.length === 0) return refuse('NO_CAPABILITY', 'the request carries no token')
+    // A proof shows the challenged chunks: it is a read of the proved range.
+    const right = request.op === 'write' ? 'write' : 'read'
     const verdict: unknown = authorize(
       token,
-      { peer, address: address.slice(), offset, length, right: request.op },
+      { peer, address: address.slice(), offset, length, right },
       clock.now(),
     )
     if (!isVerdict(verdict)) return refuse('INTERNAL_ERROR', 'the capability check failed')
@@ -692,14 +869,26 @@ export function createRemoteMemoryServer(
       }
       return encodeResponse({ requestId, ok: true, payload: bytes })
     }
+    if (request.op === 'prove') {
+      if (typeof asset.prove !== 'function') {
+        return refuse('PROOF_NOT_SUPPORTED', 'this asset answers no proofs of retrievability')
+      }
+      return asset.prove(offset, length, request.challenge).then(
+        (response) =>
+          encodeResponse({ requestId, ok: true, payload: encodeRetrievabilityResponse(response) }),
+        () => refuse('INTERNAL_ERROR', 'the asset failed to prove the range'),
+      )
+    }
     // All or nothing: keep what the range held, so a write that fails half way can be undone.
     const before = asset.read(offset, length)
     if (!(before instanceof Uint8Array) || before.length !== length) {
       return refuse('INTERNAL_ERROR', 'the asset returned the wrong number of bytes')
     }
     const saved = before.slice()
+    const ok = () => encodeResponse({ requestId, ok: true, payload: new Uint8Array(0) })
+    let pending: unknown
     try {
-      asset.write(offset, request.payload)
+      pending = asset.write(offset, request.payload)
     } catch {
       try {
         asset.write(offset, saved)
@@ -708,7 +897,11 @@ export function createRemoteMemoryServer(
       }
       return refuse('INTERNAL_ERROR', 'the asset failed to store the bytes')
     }
-    return encodeResponse({ requestId, ok: true, payload: new Uint8Array(0) })
+    if (!isThenable(pending)) return ok()
+    // A durable write: acknowledged once stored. A rejection means the asset changed nothing.
+    return Promise.resolve(pending).then(ok, () =>
+      refuse('INTERNAL_ERROR', 'the asset failed to store the bytes'),
+    )
   }
 
   return {
@@ -727,16 +920,19 @@ export function createRemoteMemoryServer(
         }
         return encodeResponse({ requestId: 0, ok: false, code: 'INTERNAL_ERROR', message: '' })
       }
-      try {
-        return serve(request, String(remotePeer))
-      } catch {
-        // A port threw (a bug or a broken asset): the peer learns only that it failed.
-        return encodeResponse({
+      // A port threw or rejected (a bug or a broken asset): the peer learns only that it failed.
+      const failed = () =>
+        encodeResponse({
           requestId: request.requestId,
           ok: false,
           code: 'INTERNAL_ERROR',
           message: 'the server failed while serving the request',
         })
+      try {
+        const answer = serve(request, String(remotePeer))
+        return answer instanceof Uint8Array ? answer : answer.then(undefined, failed)
+      } catch {
+        return failed()
       }
     },
   }
@@ -772,6 +968,14 @@ function isErrorCode(code: unknown): code is string {
     code.length >= 1 &&
     code.length <= MAX_ERROR_CODE_BYTES &&
     CODE_PATTERN.test(code)
+  )
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (
+    (typeof x === 'object' || typeof x === 'function') &&
+    x !== null &&
+    typeof (x as { then?: unknown }).then === 'function'
   )
 }
 

@@ -20,13 +20,39 @@ export const MEMORY_SERVE_CAP_BYTES = 64 * 2 ** 20
 export const MEMORY_GROW_STEP_BYTES = 2 ** 20
 
 /**
- * Service port of assets served over the remote memory protocol (`/hypermesh/memory/1`): part of
- * their GlobalAddress.
+ * Most bytes a storage asset serves from this tab, whatever its share: they are kept in the
+ * slot's IndexedDB and, while the tab runs, in one copy in RAM (lib/assets/stored-bytes.ts). A
+ * multiple of its 64 KiB blocks.
+ */
+export const STORAGE_SERVE_CAP_BYTES = 16 * 2 ** 20
+
+/**
+ * Service port of the memory asset, served over the remote memory protocol
+ * (`/hypermesh/memory/1`): part of its GlobalAddress.
  */
 export const REMOTE_MEMORY_PORT = 1
 
-/** Service port of assets that no protocol serves yet (cpu, gpu, storage, network). */
+/**
+ * Service port of the storage asset: the same protocol (read, write, prove), at an address of
+ * its own. Another port than memory's so that the address alone says which service answers.
+ */
+export const STORAGE_PORT = 2
+
+/** Service port of assets that no protocol serves yet (cpu, gpu, network). */
 export const NO_SERVICE_PORT = 0
+
+/**
+ * IndexedDB database of a slot's storage asset bytes (`<prefix><slot>`, object store
+ * {@link STORAGE_STORE_NAME}): a database of its own rather than a new store in the slot's
+ * identity database, so that the early script's identity reads never meet a version upgrade.
+ */
+export const STORAGE_DB_PREFIX = 'hypermesh-storage-'
+
+/** Object store of the storage asset's blocks. */
+export const STORAGE_STORE_NAME = 'blocks'
+
+/** Most bytes `commit` of the test API takes: what a storage asset serves at most. */
+export const MAX_COMMIT_BYTES = STORAGE_SERVE_CAP_BYTES
 
 /** Longest capability lifetime the owner may grant from this tab: 30 days, in ms. */
 export const MAX_GRANT_TTL_MS = 30 * 24 * 3_600_000

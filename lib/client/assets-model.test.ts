@@ -28,7 +28,12 @@ import {
 } from '@/lib/assets'
 import { verifyByRule } from '@/lib/crypto/ed25519-rule'
 import { seededRandom, type SignatureVerifier } from '@/lib/ports'
-import { MEMORY_SERVE_CAP_BYTES, REMOTE_MEMORY_PORT } from './assets-constants'
+import {
+  MEMORY_SERVE_CAP_BYTES,
+  NO_SERVICE_PORT,
+  REMOTE_MEMORY_PORT,
+  STORAGE_PORT,
+} from './assets-constants'
 import {
   AssetAccessError,
   assetAuthorizer,
@@ -39,12 +44,15 @@ import {
   defaultSettings,
   encodeStoredAssets,
   fitShare,
+  formatCommitment,
   gateAccess,
   grantFor,
+  grantedAssetOf,
   linkMeasurements,
   loadStoredAssets,
   measuredLines,
   ownAssetTypes,
+  parseAudit,
   parseShareInput,
   planLedgerSync,
   relationOf,
@@ -242,16 +250,35 @@ describe('shares', () => {
 })
 
 describe('persisted assets', () => {
-  it('creates one private asset per measured type the first time, memory on the memory port', () => {
+  it('creates one private asset per measured type the first time, memory and storage on their ports', () => {
     const loaded = loadStoredAssets(undefined, initFor(measured()))
     expect(loaded.changed).toBe(true)
     expect(loaded.records.map((r) => r.id.type)).toEqual(['cpu', 'memory', 'storage', 'network'])
     for (const r of loaded.records) {
       expect(r.settings.level).toBe('private')
       expect(r.settings.paused).toBe(false)
-      expect(r.port).toBe(r.id.type === 'memory' ? REMOTE_MEMORY_PORT : 0)
+      expect(r.port).toBe(
+        r.id.type === 'memory'
+          ? REMOTE_MEMORY_PORT
+          : r.id.type === 'storage'
+            ? STORAGE_PORT
+            : NO_SERVICE_PORT,
+      )
       expect(r.createdUs).toBe(NOW * 1_000)
     }
+  })
+
+  it('moves a storage asset saved before storage was served (port 0) to the storage port', () => {
+    const first = loadStoredAssets(undefined, initFor(measured())).records
+    const old = encodeStoredAssets(
+      first.map((r) => (r.id.type === 'storage' ? { ...r, port: NO_SERVICE_PORT } : r)),
+    )
+    const loaded = loadStoredAssets(old, initFor(measured(), 7))
+    expect(loaded.changed).toBe(true)
+    expect(loaded.dropped + loaded.reset).toBe(0)
+    const storage = loaded.records.find((r) => r.id.type === 'storage')!
+    expect(storage.id).toEqual(first.find((r) => r.id.type === 'storage')!.id)
+    expect(storage.port).toBe(STORAGE_PORT)
   })
 
   it('gives back the same assets and settings after a round trip, with nothing to write', () => {
@@ -381,6 +408,17 @@ describe('the privacy gate', () => {
     })
   })
 
+  it('refuses an asset the tab cannot serve now, after the level check', () => {
+    const unavailable = { ...at('p2p'), available: false }
+    expect(gateAccess(unavailable, 'direct-peer')).toMatchObject({
+      ok: false,
+      code: 'ASSET_UNAVAILABLE',
+    })
+    // A peer the level does not reach learns nothing more than that.
+    expect(gateAccess(unavailable, 'other')).toMatchObject({ code: 'ASSET_NOT_SHARED' })
+    expect(gateAccess({ ...at('p2p'), available: true }, 'direct-peer')).toEqual({ ok: true })
+  })
+
   it('knows a direct peer from any other node', () => {
     const direct = new Set([bob.peerId])
     expect(relationOf(alice.peerId, alice.peerId, direct)).toBe('self')
@@ -445,14 +483,14 @@ describe('the remote memory server behind the gate (alice serves, bob holds a ca
           token: tokenBytes,
         }),
         peer,
-      ),
+      ) as Uint8Array,
     )
   const read = (peer: string, tokenBytes: Uint8Array, offset: number, length: number) =>
     decodeResponse(
       server.handle(
         encodeRead({ requestId: 2, address: addressBytes, offset, length, token: tokenBytes }),
         peer,
-      ),
+      ) as Uint8Array,
     )
   const codeOf = (r: ReturnType<typeof decodeResponse>) => (r.ok ? 'ok' : r.code)
 
@@ -533,6 +571,40 @@ describe('grants', () => {
       } catch (err) {
         expect((err as AssetAccessError).code).toBe('BAD_GRANT')
       }
+    }
+  })
+})
+
+describe('grants name their asset; audits take a commitment', () => {
+  it('grants memory unless storage is named, and nothing else', () => {
+    const base = { offset: 0, length: 1, rights: 'r' as const, ttlMs: 1 }
+    expect(grantedAssetOf(base)).toBe('memory')
+    expect(grantedAssetOf({ ...base, asset: 'storage' })).toBe('storage')
+    expect(() => grantedAssetOf({ ...base, asset: 'cpu' as 'memory' })).toThrow(
+      expect.objectContaining({ name: 'AssetAccessError', code: 'BAD_GRANT' }),
+    )
+  })
+
+  it('reads back the commitment it formats, and refuses anything else with BAD_AUDIT', () => {
+    const root = Uint8Array.from({ length: 32 }, (_, i) => i * 7)
+    const c = formatCommitment(root, 300 * 1024)
+    expect(c.root).toMatch(/^[0-9a-f]{64}$/)
+    expect(parseAudit(JSON.parse(JSON.stringify(c)), 32)).toEqual({ root, size: 300 * 1024 })
+    const bad: Array<[unknown, unknown]> = [
+      [null, 1],
+      [{ root: c.root.toUpperCase(), size: 1 }, 1],
+      [{ root: c.root.slice(2), size: 1 }, 1],
+      [{ root: c.root, size: 0 }, 1],
+      [{ root: c.root, size: 1.5 }, 1],
+      [{ root: c.root, size: 2 ** 60 }, 1],
+      [c, 0],
+      [c, 129],
+      [c, 2.5],
+    ]
+    for (const [commitment, k] of bad) {
+      expect(() => parseAudit(commitment, k)).toThrow(
+        expect.objectContaining({ name: 'AssetAccessError', code: 'BAD_AUDIT' }),
+      )
     }
   })
 })
@@ -637,6 +709,19 @@ describe('ledger registration plan', () => {
     expect(planLedgerSync([asset('a', 'full-public')], [chain('a', 'full-public', 5)])).toEqual([
       { kind: 'renew', id: 'a' },
     ])
+  })
+
+  it('retires a registration at another port (the ledger cannot move it), then renews', () => {
+    const moved = { ...asset('s', 'full-public'), port: STORAGE_PORT }
+    expect(planLedgerSync([moved], [{ ...chain('s', 'full-public'), port: 0 }])).toEqual([
+      { kind: 'retire', id: 's' },
+    ])
+    expect(planLedgerSync([moved], [{ ...chain('s', 'full-public', 5), port: 0 }])).toEqual([
+      { kind: 'renew', id: 's' },
+    ])
+    expect(planLedgerSync([moved], [{ ...chain('s', 'full-public'), port: STORAGE_PORT }])).toEqual(
+      [],
+    )
   })
 })
 

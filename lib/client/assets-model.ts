@@ -10,6 +10,8 @@ import {
   ALL_RIGHTS,
   AssetError,
   InvalidShareError,
+  MAX_CHALLENGE_CHUNKS,
+  MAX_RETRIEVABLE_BYTES,
   PRIVACY_LEVELS,
   PUBLIC_MESH_PREFIX,
   REWARD_MULTIPLIERS,
@@ -43,12 +45,15 @@ import {
   type PrivacySettings,
   type ResourceReasons,
   type Resources,
+  type RetrievabilityRefusalCode,
 } from '@/lib/assets'
 import {
   MAX_ACCESS_BYTES,
+  MAX_COMMIT_BYTES,
   MAX_GRANT_TTL_MS,
   NO_SERVICE_PORT,
   REMOTE_MEMORY_PORT,
+  STORAGE_PORT,
   STORED_ASSETS_VERSION,
 } from './assets-constants'
 
@@ -352,13 +357,20 @@ export function loadStoredAssets(stored: unknown, init: LoadAssetsInit): LoadedA
       byType.set(loaded.record.id.type as OwnAssetType, loaded.record)
     }
   }
+  for (const [type, record] of byType) {
+    // The port follows what the tab serves: a storage asset stored before it was served had 0.
+    if (record.port !== servicePortOf(type)) {
+      byType.set(type, { ...record, port: servicePortOf(type) })
+      changed = true
+    }
+  }
   for (const type of init.types) {
     if (byType.has(type)) continue
     changed = true
     byType.set(type, {
       id: newAssetId(type, init.random16()),
       createdUs: init.nowUs,
-      port: type === 'memory' ? REMOTE_MEMORY_PORT : NO_SERVICE_PORT,
+      port: servicePortOf(type),
       settings: defaultSettings(type, capacityOr(init, type)),
     })
   }
@@ -367,6 +379,18 @@ export function loadStoredAssets(stored: unknown, init: LoadAssetsInit): LoadedA
     return r === undefined ? [] : [r]
   })
   return { records, dropped, reset, changed }
+}
+
+/**
+ * The service port of an asset type's GlobalAddress: memory answers the remote memory protocol on
+ * port 1, storage on port 2, the others (no protocol yet) have port 0.
+ */
+export function servicePortOf(type: OwnAssetType): number {
+  return type === 'memory'
+    ? REMOTE_MEMORY_PORT
+    : type === 'storage'
+      ? STORAGE_PORT
+      : NO_SERVICE_PORT
 }
 
 function capacityOr(init: LoadAssetsInit, type: OwnAssetType): MeasuredCapacity {
@@ -443,20 +467,25 @@ export function encodeStoredAssets(records: readonly OwnAssetRecord[]): StoredAs
 // The gate in front of the remote memory server
 
 /** Codes of the gate's refusals (they go to the peer as remote memory error codes). */
-export type GateRefusalCode = 'ASSET_PAUSED' | 'ASSET_NOT_SHARED'
+export type GateRefusalCode = 'ASSET_PAUSED' | 'ASSET_NOT_SHARED' | 'ASSET_UNAVAILABLE'
 
 /** What the gate needs to know of an asset. */
 export interface GatedAsset {
   settings: PrivacySettings
   /** Whether its share can be offered ({@link FittedShare.offerable}). */
   offerable: boolean
+  /**
+   * Whether the tab can serve it now; false for a storage asset whose stored bytes could not be
+   * opened. Default true.
+   */
+  available?: boolean
 }
 
 /**
  * Whether a peer whose capability token was accepted may reach an asset now: never while it is
  * paused (`ASSET_PAUSED`); otherwise when the level allows the peer's relation (lib/assets
  * `mayReach`: private never, `p2p` direct peers, `public-network` and wider any node) and the
- * share can be offered (`ASSET_NOT_SHARED`).
+ * share can be offered (`ASSET_NOT_SHARED`), and the tab can serve it (`ASSET_UNAVAILABLE`).
  */
 export function gateAccess(asset: GatedAsset, peer: PeerRelation): AuthorizeVerdict {
   if (asset.settings.paused) {
@@ -467,6 +496,13 @@ export function gateAccess(asset: GatedAsset, peer: PeerRelation): AuthorizeVerd
       ok: false,
       code: 'ASSET_NOT_SHARED',
       message: `the asset is ${asset.settings.level}: not shared with this peer`,
+    }
+  }
+  if (asset.available === false) {
+    return {
+      ok: false,
+      code: 'ASSET_UNAVAILABLE',
+      message: 'the owner’s node cannot serve this asset now',
     }
   }
   return { ok: true }
@@ -520,7 +556,26 @@ const SENTENCES: Record<string, string> = {
     'The owner has paused this asset: nothing of it is reachable now. Try again once they resume it.',
   ASSET_NOT_SHARED:
     'The owner does not share this asset with you at its current privacy level. Ask them to widen it.',
+  ASSET_UNAVAILABLE:
+    'The owner’s node cannot serve this asset right now (its stored bytes could not be opened). Try again later, or ask the owner to reload their tab.',
   NO_MEMORY_ASSET: 'This tab has no memory asset to grant access to yet. Wait for the measurement.',
+  NO_STORAGE_ASSET:
+    'This tab has no storage asset to grant access to yet. Wait for the measurement.',
+  STORAGE_UNAVAILABLE:
+    'This tab’s stored bytes could not be opened, so its storage asset serves nothing. Reload the tab to try again.',
+  BAD_AUDIT:
+    'The audit cannot run as asked: give the commitment { root, size } that commit() returned for the bytes written, and a number of chunks from 1 to 128.',
+  BAD_COMMIT: `Nothing to commit to: give the bytes written (1 byte to ${MAX_COMMIT_BYTES / 2 ** 20} MiB, base64).`,
+  BAD_ASSET: "The asset is 'memory' or 'storage'.",
+  WRONG_CHUNKS:
+    'The node did not answer with the chunks the audit asked for: it cannot produce the content you stored.',
+  WRONG_CHUNK_SIZE:
+    'The node answered with chunks of the wrong size: what it stores is not the content you committed to.',
+  BAD_PROOF:
+    'The node’s answer does not match the content you committed to: the bytes it stores have changed or are lost.',
+  MALFORMED_RESPONSE: 'The node’s answer to the audit could not be read as a proof.',
+  INVALID_COMMITMENT: 'The commitment is not a 32-byte root with a valid size.',
+  INVALID_CHALLENGE: 'The audit’s challenge does not fit the committed size.',
   UNKNOWN_NODE:
     'No node this tab knows has this address. Use the hypermesh:// URI, which names the peer.',
   BAD_ADDRESS: 'This is neither a hypermesh:// URI nor a global address of an asset.',
@@ -662,14 +717,81 @@ export function checkRange(offset: unknown, length: unknown): void {
   }
 }
 
-/** What the owner grants: a byte range, rights and a lifetime. */
+/** The assets a tab serves over the remote memory protocol, and so grants access to. */
+export type ServedAssetType = 'memory' | 'storage'
+
+/** What the owner grants: a byte range of an asset, rights and a lifetime. */
 export interface GrantRequest {
+  /** The asset: `memory` (default) or `storage`. */
+  asset?: ServedAssetType
   offset: number
   length: number
-  /** `r` read, `w` write, `rw` both. */
+  /** `r` read (also: audit with proofs of retrievability), `w` write, `rw` both. */
   rights: 'r' | 'w' | 'rw'
   /** Lifetime from now, ms: 1 … {@link MAX_GRANT_TTL_MS}. */
   ttlMs: number
+}
+
+/**
+ * The asset a grant request names (`memory` when it names none).
+ *
+ * @throws {@link AssetAccessError} `BAD_GRANT` for anything but `memory` or `storage`
+ */
+export function grantedAssetOf(request: GrantRequest): ServedAssetType {
+  const asset = request?.asset ?? 'memory'
+  if (asset !== 'memory' && asset !== 'storage') {
+    throw new AssetAccessError('BAD_GRANT', "The asset is 'memory' or 'storage'.")
+  }
+  return asset
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audits (proofs of retrievability)
+
+/**
+ * What the writer of some content keeps to audit it later: the Merkle root of its chunks
+ * (lib/assets/retrievability.ts) in hex, and its size in bytes. JSON-safe.
+ */
+export interface Commitment {
+  /** 64 lower-case hex digits. */
+  root: string
+  size: number
+}
+
+/** The outcome of an audit: the node proved the chunks asked for, or why not. */
+export type AuditResult =
+  | { ok: true; chunks: number; ms: number }
+  | { ok: false; code: RetrievabilityRefusalCode; message: string; chunks: number; ms: number }
+
+/** The commitment of a root and size. */
+export function formatCommitment(root: Uint8Array, size: number): Commitment {
+  return { root: Array.from(root, (b) => b.toString(16).padStart(2, '0')).join(''), size }
+}
+
+/**
+ * Check a commitment and the number of chunks to challenge (1 … 128).
+ *
+ * @throws {@link AssetAccessError} `BAD_AUDIT` naming what is wrong
+ */
+export function parseAudit(commitment: unknown, k: unknown): { root: Uint8Array; size: number } {
+  const c = commitment as Partial<Commitment> | null
+  if (
+    c === null ||
+    typeof c !== 'object' ||
+    typeof c.root !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(c.root) ||
+    !Number.isSafeInteger(c.size) ||
+    (c.size as number) < 1 ||
+    (c.size as number) > MAX_RETRIEVABLE_BYTES
+  ) {
+    throw new AssetAccessError('BAD_AUDIT', 'The commitment is not { root: 64 hex digits, size }.')
+  }
+  if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > MAX_CHALLENGE_CHUNKS) {
+    throw new AssetAccessError('BAD_AUDIT', `Challenge 1 to ${MAX_CHALLENGE_CHUNKS} chunks.`)
+  }
+  const root = new Uint8Array(32)
+  for (let i = 0; i < 32; i++) root[i] = parseInt(c.root.slice(2 * i, 2 * i + 2), 16)
+  return { root, size: c.size as number }
 }
 
 const RIGHTS: Record<GrantRequest['rights'], number> = {
@@ -679,8 +801,8 @@ const RIGHTS: Record<GrantRequest['rights'], number> = {
 }
 
 /**
- * The capability grant for a request of the owner: to the key of `granteePeerId`, on the memory
- * asset at `address`, inside the `servedBytes` it serves, valid from `now` for `ttlMs`.
+ * The capability grant for a request of the owner: to the key of `granteePeerId`, on the asset at
+ * `address` (memory or storage), inside the `servedBytes` it serves, valid from `now` for `ttlMs`.
  *
  * @throws {@link AssetAccessError} `BAD_GRANT` naming what is wrong
  */
@@ -754,7 +876,10 @@ export interface OwnAssetView {
   /** Why the asset cannot be offered, or `null`. */
   why: string | null
   measured: MeasuredLine[]
-  /** Memory: bytes served at the address now (0 while private or paused); others `null`. */
+  /**
+   * Memory and storage: bytes served at the address now (0 while private or paused, or storage
+   * whose stored bytes could not be opened); others `null`.
+   */
   servedBytes: number | null
   /** Whether its level registers it on the ledger. */
   registered: boolean
@@ -780,14 +905,42 @@ export interface HypermeshAssetsApi {
   setPrivacy(type: OwnAssetType, level: PrivacyLevel, share?: AssetShare): Promise<void>
   /** Pause (or resume) every asset at once. */
   pause(paused: boolean): Promise<void>
-  /** Grant `granteePeerId` access to this tab's memory asset; returns the token as base64. */
+  /**
+   * Grant `granteePeerId` access to this tab's memory asset (or its storage asset, with
+   * `asset: 'storage'`); returns the token as base64.
+   */
   grant(granteePeerId: string, request: GrantRequest): Promise<string>
-  /** Write base64 bytes at `offset` of the memory asset at a URI or global address. */
+  /**
+   * Write base64 bytes at `offset` of the memory or storage asset at a URI or global address.
+   * A storage write resolves once the bytes are stored on the owner's disk.
+   */
   write(target: string, offset: number, bytesBase64: string, tokenBase64: string): Promise<void>
-  /** Read `length` bytes at `offset` of the memory asset at a URI or global address (base64). */
+  /** Read `length` bytes at `offset` of the memory or storage asset at a URI or global address (base64). */
   read(target: string, offset: number, length: number, tokenBase64: string): Promise<string>
-  /** The own memory asset's bytes (base64), read locally: what a remote access did or did not change. */
-  localBytes(offset: number, length: number): Promise<string>
+  /**
+   * The own memory (or storage) asset's bytes (base64), read locally: what a remote access did or
+   * did not change.
+   */
+  localBytes(offset: number, length: number, asset?: ServedAssetType): Promise<string>
+  /**
+   * The commitment to content this tab wrote (base64, 1 byte … 16 MiB), computed here from the
+   * bytes: keep it to {@link HypermeshAssetsApi.audit} the asset that stores them later.
+   */
+  commit(bytesBase64: string): Promise<Commitment>
+  /**
+   * Audit the storage asset at a URI or global address: challenge `k` random chunks (1 … 128;
+   * all of them when the content has fewer) of the content committed to, stored from `offset` on,
+   * and verify the node's proof against the commitment. A proof that fails is a result
+   * (`ok: false` with the verifier's code); a refused or unreachable request throws, as `read`
+   * does. `ms` is the time from challenge to verdict.
+   */
+  audit(
+    target: string,
+    offset: number,
+    commitment: Commitment,
+    k: number,
+    tokenBase64: string,
+  ): Promise<AuditResult>
 }
 
 /** The runtime's handle on `globalThis` under `ASSETS_SLOT_KEY`. */
@@ -993,6 +1146,8 @@ export interface LedgerAssetView {
   level: string
   share: AssetShare
   retiredAt: number | null
+  /** The service port registered (compared when known). */
+  port?: number
 }
 
 /** What {@link planLedgerSync} decides for one asset. */
@@ -1018,10 +1173,12 @@ export function sameShare(a: AssetShare, b: AssetShare): boolean {
  * share: register the missing ones, update the changed ones, retire those the owner has made
  * narrower (the ledger is public: a p2p or private asset must not stay published), and retire
  * live registrations of this node that no asset of the tab has any more. Pausing changes nothing
- * here (lib/assets: pausing is instant and local).
+ * here (lib/assets: pausing is instant and local). A registration whose service port is not the
+ * asset's (a storage asset registered before storage was served, on port 0) is retired: the
+ * ledger cannot change a port, so the asset is renewed and registered again at its address.
  */
 export function planLedgerSync(
-  assets: readonly { id: string; settings: PrivacySettings; offerable: boolean }[],
+  assets: readonly { id: string; settings: PrivacySettings; offerable: boolean; port?: number }[],
   onChain: readonly LedgerAssetView[],
 ): LedgerAction[] {
   const chain = new Map(onChain.map((a) => [a.id, a]))
@@ -1033,7 +1190,9 @@ export function planLedgerSync(
     if (wanted) {
       if (entry === undefined) actions.push({ kind: 'register', id: a.id })
       else if (entry.retiredAt !== null) actions.push({ kind: 'renew', id: a.id })
-      else if (entry.level !== a.settings.level || !sameShare(entry.share, a.settings.share)) {
+      else if (a.port !== undefined && entry.port !== undefined && a.port !== entry.port) {
+        actions.push({ kind: 'retire', id: a.id })
+      } else if (entry.level !== a.settings.level || !sameShare(entry.share, a.settings.share)) {
         actions.push({ kind: 'update', id: a.id })
       }
     } else if (entry !== undefined && entry.retiredAt === null) {

@@ -32,8 +32,33 @@
  *   `deviceMemory`); the tab serves `min(share, 64 MiB)` ({@link MEMORY_SERVE_CAP_BYTES}) from
  *   one buffer allocated on first use and grown in 1 MiB steps. The bytes live in the tab's RAM:
  *   they are gone when the tab closes (the asset and its address stay).
+ * - **Storage served**: the storage asset serves `min(share, 16 MiB)`
+ *   ({@link STORAGE_SERVE_CAP_BYTES}) over the same protocol, from bytes kept in IndexedDB
+ *   (database `hypermesh-storage-<slot>`, lib/assets/stored-bytes.ts) that survive a reload.
+ *   The server core answers synchronously, so the tab keeps a copy of the bytes in RAM, loaded
+ *   when the runtime starts: reads and proofs come from it at once, and a write is first stored
+ *   (one atomic IndexedDB transaction, `strict` durability), then applied to the copy, and only
+ *   then acknowledged (the server core awaits an asset's write when it returns a promise). So an
+ *   acknowledged write survives the tab, and a write IndexedDB refuses changes nothing. The RAM
+ *   copy costs up to 16 MiB per tab; the cap keeps it at that. The bytes are dropped only when
+ *   the owner lowers the share (past the new size), never because a measurement changed: a
+ *   storage quota the browser did not tell this time must not erase what peers stored. They
+ *   belong to the tab's storage asset whatever its ID: a renewed asset (new ID, see Ledger)
+ *   keeps them. If IndexedDB cannot be opened, the storage asset answers `ASSET_UNAVAILABLE`
+ *   and the card says why.
+ * - **Proofs of retrievability**: the storage asset answers `prove` requests (read right on the
+ *   range) from its bytes; the memory asset refuses them (`PROOF_NOT_SUPPORTED`): RAM is lost
+ *   when the tab closes, so a passing audit would promise what memory does not keep. An audit
+ *   (`audit` of the test API, the card's Audit button) draws its chunks from
+ *   `crypto.getRandomValues` (lib/ports `cryptoRandom`), so the storing node cannot predict
+ *   them, and verifies against the commitment its caller computed from the bytes it wrote
+ *   (`commit`): the storing node is never trusted for the commitment. The answer's deadline is
+ *   the client's request timeout (30 s); `ms` reports how long it took so a caller can judge.
  * - **Service ports**: the memory asset answers on port 1 (`REMOTE_MEMORY_PORT`) of its
- *   GlobalAddress (the remote memory protocol); the others, with no protocol yet, have port 0.
+ *   GlobalAddress, the storage asset on port 2 (`STORAGE_PORT`), both over the remote memory
+ *   protocol; the others, with no protocol yet, have port 0. A storage asset saved with port 0
+ *   (before storage was served) moves to port 2 when loaded; if it was registered on the ledger,
+ *   that registration is retired and the asset renewed (the ledger cannot change a port).
  * - **Order of checks** on a request: frame, token present (`NO_CAPABILITY`), the capability
  *   (`CAPABILITY_*`), then the owner's settings — paused (`ASSET_PAUSED`), level does not reach
  *   this peer (`ASSET_NOT_SHARED`) — then the address and range (`NOT_FOUND`, `OUT_OF_RANGE`).
@@ -44,8 +69,8 @@
  *   project's Ed25519 rule in JavaScript (`verifyByRule`), with a verdict cache: a token is used
  *   for many requests, and only its first use costs a verification.
  * - **Grants**: signed with the node's key (root issuer = the owner the server checks), only
- *   within the bytes the memory asset serves, valid from now for 1 ms to 30 days, a fresh nonce
- *   each. There is no revocation yet: Pause is the owner's way to stop every access at once.
+ *   within the bytes the memory (or storage) asset serves, valid from now for 1 ms to 30 days, a
+ *   fresh nonce each. There is no revocation yet: Pause is the owner's way to stop every access at once.
  * - **Pause**: one switch sets `paused` on every asset; requests are refused from the next one
  *   on. It persists. It does not touch the ledger (lib/assets: pausing is instant and local).
  * - **Test API**: `window.hypermeshAssets` is always there. It does only what the owner can do
@@ -58,6 +83,7 @@
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { measureBrowserResources } from '@/lib/adapters/browser-resources'
+import { openIdbKvStore } from '@/lib/adapters/idb-kv-store'
 import { putSlotValue, readSlotValue } from '@/lib/adapters/idb-slot'
 import {
   handleRemoteMemory,
@@ -77,7 +103,9 @@ import {
   RemoteMemoryFrameError,
   capabilityAuthorizer,
   checkShare,
+  createChallenge,
   createRemoteMemoryServer,
+  createRetrievabilityProver,
   encodeCapability,
   encodeGlobalAddress,
   formatAssetId,
@@ -88,6 +116,8 @@ import {
   isRegistered,
   issueCapability,
   newAssetId,
+  openStoredBytes,
+  verifyRetrievability,
   type AssetShare,
   type GlobalAddress,
   type MeasuredCapacity,
@@ -95,10 +125,12 @@ import {
   type RemoteMemoryAsset,
   type ResourceReasons,
   type Resources,
+  type RetrievabilityResponse,
+  type StoredBytes,
 } from '@/lib/assets'
 import { KeyCheckCache, SignatureCache, verifyByRule } from '@/lib/crypto/ed25519-rule'
 import type { MeshNode } from '@/lib/mesh/node'
-import { systemClock, type SignatureVerifier } from '@/lib/ports'
+import { cryptoRandom, systemClock, type SignatureVerifier } from '@/lib/ports'
 import {
   ASSETS_SLOT_KEY,
   ASSETS_STORAGE_KEY,
@@ -109,8 +141,12 @@ import {
   GOODPUT_PROBE_PEERS,
   GOODPUT_PROBE_TIMEOUT_MS,
   MEASURE_FALLBACK_MS,
+  MAX_COMMIT_BYTES,
   MEMORY_GROW_STEP_BYTES,
   MEMORY_SERVE_CAP_BYTES,
+  STORAGE_DB_PREFIX,
+  STORAGE_SERVE_CAP_BYTES,
+  STORAGE_STORE_NAME,
 } from './assets-constants'
 import {
   AssetAccessError,
@@ -120,15 +156,19 @@ import {
   bytesToBase64,
   capacityFromResources,
   checkRange,
+  describeAccessError,
   encodeStoredAssets,
   fitShare,
+  formatCommitment,
   gateAccess,
   grantFor,
+  grantedAssetOf,
   isOwnAssetType,
   linkMeasurements,
   loadStoredAssets,
   measuredLines,
   ownAssetTypes,
+  parseAudit,
   planLedgerSync,
   relationOf,
   resolveTarget,
@@ -217,9 +257,11 @@ export function startAssets(init: AssetsRuntimeInit): void {
   // False when the stored assets could not be read: writing then could replace stored IDs.
   let persistable = true
   // What went wrong, by stage, as sentences for the card.
-  const problems = new Map<'load' | 'save' | 'serve', string>()
+  const problems = new Map<'load' | 'save' | 'serve' | 'storage', string>()
   let ledgerNote: string | null = null
   let memory = new Uint8Array(0)
+  // The storage asset's bytes, once opened (null before, or when IndexedDB refused).
+  let stored: StoredBytes | null = null
   let client: RemoteMemoryClient | null = null
 
   const set = (patch: Partial<AssetsView>): void => {
@@ -238,6 +280,23 @@ export function startAssets(init: AssetsRuntimeInit): void {
     if (m === undefined || !m.fitted.offerable || m.record.settings.share.type !== 'memory')
       return 0
     return Math.min(m.record.settings.share.bytes, MEMORY_SERVE_CAP_BYTES)
+  }
+
+  const storageLive = (): Live | undefined =>
+    lives.find((l) => l.present && l.record.id.type === 'storage')
+
+  /** Bytes the storage asset serves: min(share, cap), 0 while its bytes cannot be opened. */
+  const storageSize = (): number => {
+    const l = storageLive()
+    if (
+      stored === null ||
+      l === undefined ||
+      !l.fitted.offerable ||
+      l.record.settings.share.type !== 'storage'
+    ) {
+      return 0
+    }
+    return Math.min(l.record.settings.share.bytes, STORAGE_SERVE_CAP_BYTES)
   }
 
   const viewOf = (l: Live): OwnAssetView => {
@@ -260,7 +319,16 @@ export function startAssets(init: AssetsRuntimeInit): void {
       offerable: l.fitted.offerable,
       why: l.fitted.why,
       measured: resources === null ? [] : measuredLines(type, resources, reasons),
-      servedBytes: type === 'memory' ? (shared ? memorySize() : 0) : null,
+      servedBytes:
+        type === 'memory'
+          ? shared
+            ? memorySize()
+            : 0
+          : type === 'storage'
+            ? shared
+              ? storageSize()
+              : 0
+            : null,
       registered: isRegistered(settings),
     }
   }
@@ -370,11 +438,28 @@ export function startAssets(init: AssetsRuntimeInit): void {
     },
   }
 
+  // ---- the storage asset ---------------------------------------------------------------------
+
+  const storageAsset: RemoteMemoryAsset = {
+    get size() {
+      return storageSize()
+    },
+    // The server calls these only after its checks, within `size` (0 while `stored` is null).
+    read: (offset, length) => stored!.read(offset, length),
+    write: (offset, bytes) => stored!.write(offset, bytes),
+    prove: (offset, length, challenge) => stored!.prove(offset, length, challenge),
+  }
+
   const gated = (address: Uint8Array): (GatedAsset & { live: Live }) | null => {
     const l = lives.find((x) => x.present && sameBytes(x.addressBytes, address))
     return l === undefined
       ? null
-      : { settings: l.record.settings, offerable: l.fitted.offerable, live: l }
+      : {
+          settings: l.record.settings,
+          offerable: l.fitted.offerable,
+          available: l.record.id.type !== 'storage' || stored !== null,
+          live: l,
+        }
   }
 
   const directPeers = (): Set<string> =>
@@ -401,7 +486,9 @@ export function startAssets(init: AssetsRuntimeInit): void {
   const server = createRemoteMemoryServer({
     assets: (address) => {
       const m = memoryLive()
-      return m !== undefined && sameBytes(m.addressBytes, address) ? memoryAsset : null
+      if (m !== undefined && sameBytes(m.addressBytes, address)) return memoryAsset
+      const st = storageLive()
+      return st !== undefined && sameBytes(st.addressBytes, address) ? storageAsset : null
     },
     authorize: assetAuthorizer({
       capability: capabilityAuthorizer({ owner, verifier }),
@@ -444,7 +531,14 @@ export function startAssets(init: AssetsRuntimeInit): void {
     trimMemory()
     publish()
     scheduleSync()
+    // A lowered storage share gives the disk back: the bytes past it are dropped (only on the
+    // owner's choice, never on a new measurement).
+    const trimmed =
+      type === 'storage' && share !== undefined && stored !== null
+        ? stored.truncate(storageSize())
+        : null
     await persist()
+    await trimmed
   }
 
   const pause = async (paused: boolean): Promise<void> => {
@@ -463,11 +557,15 @@ export function startAssets(init: AssetsRuntimeInit): void {
 
   const grant: HypermeshAssetsApi['grant'] = async (granteePeerId, request) => {
     requireReady()
-    const m = memoryLive()
-    if (m === undefined) throw new AssetAccessError('NO_MEMORY_ASSET')
+    const asset = grantedAssetOf(request)
+    const m = asset === 'memory' ? memoryLive() : storageLive()
+    if (m === undefined) {
+      throw new AssetAccessError(asset === 'memory' ? 'NO_MEMORY_ASSET' : 'NO_STORAGE_ASSET')
+    }
+    if (asset === 'storage' && stored === null) throw new AssetAccessError('STORAGE_UNAVAILABLE')
     const fields = grantFor(granteePeerId, request, {
       address: m.address,
-      servedBytes: memorySize(),
+      servedBytes: asset === 'memory' ? memorySize() : storageSize(),
       now: Date.now(),
       nonce: crypto.getRandomValues(new Uint8Array(16)),
     })
@@ -478,14 +576,25 @@ export function startAssets(init: AssetsRuntimeInit): void {
     return bytesToBase64(encodeCapability(token))
   }
 
-  /** The owner's own access through its address: no token needed, but a pause still stops it. */
-  const accessOwn = (address: GlobalAddress, offset: number, length: number): void => {
+  /**
+   * The owner's own access through its address: no token needed, but a pause still stops it.
+   * Returns the asset the address names.
+   */
+  const accessOwn = (address: GlobalAddress, offset: number, length: number): RemoteMemoryAsset => {
     const g = gated(encodeGlobalAddress(address))
-    const m = memoryLive()
-    if (g === null || m === undefined || g.live !== m) throw new AssetAccessError('NOT_FOUND')
+    const asset =
+      g === null
+        ? null
+        : g.live === memoryLive()
+          ? memoryAsset
+          : g.live === storageLive()
+            ? storageAsset
+            : null
+    if (g === null || asset === null) throw new AssetAccessError('NOT_FOUND')
     const verdict = gateAccess(g, 'self')
     if (!verdict.ok) throw new AssetAccessError(verdict.code)
-    if (offset + length > memorySize()) throw new AssetAccessError('OUT_OF_RANGE')
+    if (offset + length > asset.size) throw new AssetAccessError('OUT_OF_RANGE')
+    return asset
   }
 
   const target = (text: string) => {
@@ -517,8 +626,7 @@ export function startAssets(init: AssetsRuntimeInit): void {
     const token = tokenText === '' ? new Uint8Array(0) : base64ToBytes(tokenText, 'BAD_TOKEN')
     const { peerId, address } = target(text)
     if (peerId === node.peerId) {
-      accessOwn(address, offset, length)
-      return bytesToBase64(memoryAsset.read(offset, length))
+      return bytesToBase64(accessOwn(address, offset, length).read(offset, length))
     }
     try {
       return bytesToBase64(
@@ -536,8 +644,7 @@ export function startAssets(init: AssetsRuntimeInit): void {
     const token = tokenText === '' ? new Uint8Array(0) : base64ToBytes(tokenText, 'BAD_TOKEN')
     const { peerId, address } = target(text)
     if (peerId === node.peerId) {
-      accessOwn(address, offset, bytes.length)
-      memoryAsset.write(offset, bytes)
+      await accessOwn(address, offset, bytes.length).write(offset, bytes)
       return
     }
     try {
@@ -547,11 +654,62 @@ export function startAssets(init: AssetsRuntimeInit): void {
     }
   }
 
-  const localBytes: HypermeshAssetsApi['localBytes'] = async (offset, length) => {
+  const localBytes: HypermeshAssetsApi['localBytes'] = async (offset, length, asset = 'memory') => {
     requireReady()
     checkRange(offset, length)
-    if (offset + length > memorySize()) throw new AssetAccessError('OUT_OF_RANGE')
-    return bytesToBase64(memoryAsset.read(offset, length))
+    if (asset !== 'memory' && asset !== 'storage') throw new AssetAccessError('BAD_ASSET')
+    const local = asset === 'memory' ? memoryAsset : storageAsset
+    if (offset + length > local.size) throw new AssetAccessError('OUT_OF_RANGE')
+    return bytesToBase64(local.read(offset, length))
+  }
+
+  const commit: HypermeshAssetsApi['commit'] = async (bytesText) => {
+    const bytes = base64ToBytes(bytesText, 'BAD_BYTES')
+    if (bytes.length < 1 || bytes.length > MAX_COMMIT_BYTES)
+      throw new AssetAccessError('BAD_COMMIT')
+    const { root, size } = await createRetrievabilityProver({
+      size: bytes.length,
+      read: (o, l) => bytes.subarray(o, o + l),
+    })
+    return formatCommitment(root, size)
+  }
+
+  const audit: HypermeshAssetsApi['audit'] = async (text, offset, commitment, k, tokenText) => {
+    requireReady()
+    const { root, size } = parseAudit(commitment, k)
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(offset + size)) {
+      throw new AssetAccessError('BAD_RANGE')
+    }
+    const token = tokenText === '' ? new Uint8Array(0) : base64ToBytes(tokenText, 'BAD_TOKEN')
+    const { peerId, address } = target(text)
+    // Unpredictable to the storing node until sent: the soundness of the audit rests on it.
+    const challenge = createChallenge(size, k, cryptoRandom)
+    const started = performance.now()
+    let response: RetrievabilityResponse
+    try {
+      if (peerId === node.peerId) {
+        const own = accessOwn(address, offset, size)
+        if (own.prove === undefined) throw new AssetAccessError('PROOF_NOT_SUPPORTED')
+        response = await own.prove(offset, size, challenge)
+      } else {
+        response = await remote().prove(
+          peerId,
+          encodeGlobalAddress(address),
+          offset,
+          size,
+          challenge,
+          token,
+        )
+      }
+    } catch (err) {
+      throw asAccessError(err)
+    }
+    const verdict = verifyRetrievability(root, size, challenge, response)
+    const ms = Math.round(performance.now() - started)
+    const chunks = challenge.indices.length
+    return verdict.ok
+      ? { ok: true, chunks, ms }
+      : { ok: false, code: verdict.code, message: describeAccessError(verdict.code), chunks, ms }
   }
 
   // ---- ledger --------------------------------------------------------------------------------
@@ -605,6 +763,7 @@ export function startAssets(init: AssetsRuntimeInit): void {
           id: formatAssetId(l.record.id),
           settings: l.record.settings,
           offerable: l.fitted.offerable,
+          port: l.record.port,
         })),
         onChain.filter((a) => !waiting.has(a.id)),
       )
@@ -676,7 +835,21 @@ export function startAssets(init: AssetsRuntimeInit): void {
 
   const run = async (): Promise<void> => {
     set({ status: 'measuring' })
-    const stored = readSlotValue<unknown>(slot, ASSETS_STORAGE_KEY).catch((err: unknown) => {
+    // The storage asset's bytes load while the resources are measured.
+    const storageOpened = openIdbKvStore(`${STORAGE_DB_PREFIX}${slot}`, STORAGE_STORE_NAME)
+      .then((kv) => openStoredBytes(kv, { maxBytes: STORAGE_SERVE_CAP_BYTES }))
+      .then(
+        (bytes) => {
+          stored = bytes
+        },
+        (err: unknown) => {
+          problems.set(
+            'storage',
+            `Your storage asset serves nothing: its stored bytes could not be opened (${(err as Error).message}). Reload the tab to try again.`,
+          )
+        },
+      )
+    const saved = readSlotValue<unknown>(slot, ASSETS_STORAGE_KEY).catch((err: unknown) => {
       persistable = false
       problems.set(
         'load',
@@ -704,7 +877,7 @@ export function startAssets(init: AssetsRuntimeInit): void {
     const types = ownAssetTypes(report.resources)
     const capacities: Partial<Record<OwnAssetType, MeasuredCapacity>> = {}
     for (const t of types) capacities[t] = capacityFromResources(t, report.resources)
-    const loaded = loadStoredAssets(await stored, {
+    const loaded = loadStoredAssets(await saved, {
       types,
       capacities,
       random16: () => crypto.getRandomValues(new Uint8Array(16)),
@@ -718,6 +891,7 @@ export function startAssets(init: AssetsRuntimeInit): void {
     }
     lives = loaded.records.map((r) => liveOf(r, types.includes(r.id.type as OwnAssetType)))
     const shareChanged = lives.some((l, i) => l.record.settings !== loaded.records[i]!.settings)
+    await storageOpened
     try {
       await handleRemoteMemory(node.libp2p, server)
     } catch (err) {
@@ -737,7 +911,16 @@ export function startAssets(init: AssetsRuntimeInit): void {
     maxInboundStreams: 1,
   }).catch(() => undefined)
 
-  const api: HypermeshAssetsApi = { setPrivacy, pause, grant, read, write, localBytes }
+  const api: HypermeshAssetsApi = {
+    setPrivacy,
+    pause,
+    grant,
+    read,
+    write,
+    localBytes,
+    commit,
+    audit,
+  }
   const handle: AssetsSlot = {
     ...api,
     subscribe(listener) {

@@ -38,6 +38,8 @@ export const assetActions: HypermeshAssetsApi = {
   read: (...a) => withSlot((s) => s.read(...a)),
   write: (...a) => withSlot((s) => s.write(...a)),
   localBytes: (...a) => withSlot((s) => s.localBytes(...a)),
+  commit: (...a) => withSlot((s) => s.commit(...a)),
+  audit: (...a) => withSlot((s) => s.audit(...a)),
 }
 
 async function withSlot<T>(f: (s: AssetsSlot) => Promise<T>): Promise<T> {
@@ -53,8 +55,11 @@ export {
   parseShareInput,
   shareControl,
   type AssetsView,
+  type AuditResult,
+  type Commitment,
   type OwnAssetView,
   type PrivacyLevel,
+  type ServedAssetType,
   type ShareControl,
 } from './assets-model'
-export { MEMORY_SERVE_CAP_BYTES } from './assets-constants'
+export { MEMORY_SERVE_CAP_BYTES, STORAGE_SERVE_CAP_BYTES } from './assets-constants'
