@@ -94,6 +94,22 @@ test('assets: privacy settings through the card, and memory reached only with a 
         await expect(page.getByTestId('asset-address-memory')).toHaveText(
           (await memoryOf(page)).globalAddress,
         )
+        // The runtime publishes how long each part of its measurement took (bench/assets.ts).
+        const tookMs = await page.evaluate(
+          () =>
+            (
+              globalThis as {
+                __hypermeshAssets?: { get(): { tookMs: Record<string, number> | null } }
+              }
+            ).__hypermeshAssets?.get().tookMs ?? null,
+        )
+        expect(Object.keys(tookMs ?? {}).sort()).toEqual(
+          ['cpu', 'gpu', 'memory', 'network', 'storage', 'total'].sort(),
+        )
+        for (const ms of Object.values(tookMs ?? {})) expect(ms).toBeGreaterThanOrEqual(0)
+        expect(tookMs?.total).toBeGreaterThanOrEqual(
+          (tookMs?.cpu ?? Infinity) + (tookMs?.storage ?? Infinity),
+        )
       }
     })
 

@@ -678,7 +678,7 @@ export function startAssets(init: AssetsRuntimeInit): void {
     } catch (err) {
       problems.set('serve', `The memory asset cannot be served: ${(err as Error).message}.`)
     }
-    set({ status: 'ready' })
+    set({ status: 'ready', tookMs: report.tookMs })
     publish()
     if (loaded.changed || shareChanged) await persist()
     setInterval(() => void syncLedger(), LEDGER_SYNC_PERIOD_MS)
