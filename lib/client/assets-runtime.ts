@@ -304,6 +304,8 @@ export function startAssets(init: AssetsRuntimeInit): void {
       return memorySize()
     },
     read(offset, length) {
+      // A view where the bytes exist (the server copies it); zeros past what was ever written.
+      if (offset + length <= memory.length) return memory.subarray(offset, offset + length)
       const out = new Uint8Array(length)
       if (offset < memory.length) {
         out.set(memory.subarray(offset, Math.min(memory.length, offset + length)))
@@ -334,13 +336,17 @@ export function startAssets(init: AssetsRuntimeInit): void {
       : { settings: l.record.settings, offerable: l.fitted.offerable, live: l }
   }
 
+  // Asked on every request: kept until the node's next change (node.state() built the whole
+  // state, relay check included, for each small read or write).
+  let direct: Set<string> | null = null
+  node.addEventListener('change', () => (direct = null))
   const directPeers = (): Set<string> =>
-    new Set(
+    (direct ??= new Set(
       node
         .state()
         .connections.filter((c) => c.transport === 'webrtc')
         .map((c) => c.peerId),
-    )
+    ))
 
   // Ed25519 by the project's rule, synchronously (the server's authorize port is synchronous).
   const keyChecks = new KeyCheckCache(256)
