@@ -25,7 +25,7 @@
  *    unsliced. This part runs before the server starts, on a machine without the bench's tabs.
  */
 import { mkdirSync, rmSync } from 'node:fs'
-import { loadavg } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
 import { measureNodeResources } from '../lib/adapters/node-resources'
@@ -921,19 +921,27 @@ function report(
       rows: rateRows,
     })
     if (browser !== null) {
-      const reasons = new Set(browser.runs.flatMap((r) => Object.entries(r.reasons)))
-      for (const [k, v] of reasons) notes.push(`browser adapter: ${k} null: ${v}`)
+      const reasons = new Map<string, number>()
+      for (const r of browser.runs) {
+        for (const [k, v] of Object.entries(r.reasons)) {
+          const line = `${k} null: ${v}`
+          reasons.set(line, (reasons.get(line) ?? 0) + 1)
+        }
+      }
+      for (const [line, n] of reasons) {
+        notes.push(`browser adapter, ${n} of ${browser.runs.length} runs: ${line}`)
+      }
       for (const f of browser.failures) {
         notes.push(
           `browser adapter: run ${f.round}${f.warmup ? ' (warm-up)' : ''} failed: ${f.error}`,
         )
       }
       notes.push(
-        `browser adapter: load avg 1 min at the start of this part ${browser.loadAvg1mAtStart}; CPU busy during it ${browser.cpuBusyPct ?? 'n/a'} % (both tabs open, idle otherwise).`,
+        `browser adapter: load avg 1 min at the start of this part ${browser.loadAvg1mAtStart}; CPU busy during it ${browser.cpuBusyPct ?? 'n/a'} % (the bench's two tabs and whatever else runs on the machine).`,
       )
     }
     notes.push(
-      `Node adapter: run before the server and the tabs started; load avg 1 min at its start ${node.loadAvg1mAtStart}; CPU busy during it ${node.cpuBusyPct ?? 'n/a'} %.`,
+      `Node adapter: run before the server and the tabs started; load avg 1 min at its start ${node.loadAvg1mAtStart}; CPU busy during it ${node.cpuBusyPct ?? 'n/a'} % (its calibrations keep one of the ${cpus().length} cores busy).`,
     )
   }
   return {
