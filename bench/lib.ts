@@ -16,7 +16,7 @@ import {
 import { createServer } from 'node:net'
 import os from 'node:os'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium'
 
 /** What a bench ran on; printed with every result because the figures mean nothing without it. */
@@ -371,6 +371,117 @@ export async function withServerAndBrowser<T>(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tabs
+
+/** `window.hypermesh` as the benches read it (lib/client/test-api.ts). */
+const READ_MESH_STATE = `(() => {
+  const h = window.hypermesh
+  if (h === undefined) return null
+  return {
+    peerId: h.peerId,
+    status: h.status,
+    joinMs: h.joinMs,
+    connectionsCreated: h.connectionsCreated,
+    connections: h.connections.map((c) => ({ peerId: c.peerId, transport: c.transport, rttMs: c.rttMs })),
+  }
+})()`
+
+/** What a bench reads of a tab's node. */
+export interface MeshPageState {
+  peerId: string
+  status: string
+  joinMs: number | null
+  connectionsCreated: number
+  connections: { peerId: string; transport: string; rttMs: number | null }[]
+}
+
+/** The tab's node state, or null before `window.hypermesh` exists. */
+export async function readMeshState(page: Page): Promise<MeshPageState | null> {
+  return (await page.evaluate(READ_MESH_STATE)) as MeshPageState | null
+}
+
+/** The transports from a tab to `peer` (`webrtc`, `webrtc+circuit-relay`, `none`, `no state`). */
+export function describeLink(s: MeshPageState | null, peer: string): string {
+  if (s === null) return 'no state'
+  const c = s.connections.filter((x) => x.peerId === peer).map((x) => x.transport)
+  return c.length === 0 ? 'none' : c.join('+')
+}
+
+/**
+ * Evaluate a promise-returning expression in the page, catching its error there: the production
+ * bundle minifies error classes, so the name, code and stack are collected in the page, where
+ * they still exist.
+ */
+export async function inPage<T>(page: Page, call: string): Promise<T> {
+  const r = (await page.evaluate(
+    `(${call}).then((ok) => ({ ok }), (e) => ({ err: { name: e?.name, code: e?.code, message: e?.message, ` +
+      `cause: e?.cause === undefined ? undefined : String(e.cause?.message ?? e.cause), ` +
+      `stack: String(e?.stack ?? '').split('\\n').slice(1, 4).map((l) => l.trim()).join(' < '), ` +
+      `event: e instanceof Event ? e.type + ' event' + (e.error ? ': ' + e.error.name + ': ' + e.error.message + ` +
+      `(e.error.errorDetail ? ' (' + e.error.errorDetail + ')' : '') : '') : undefined, ` +
+      `text: String(e) } }))`,
+  )) as { ok: T } | { err: Record<string, string | undefined> }
+  if ('ok' in r) return r.ok
+  const e = r.err
+  throw new Error(
+    `${e.name ?? 'Error'}${e.code !== undefined ? ` [${e.code}]` : ''}: ${e.message ?? ''}` +
+      `${e.cause !== undefined ? ` (cause: ${e.cause})` : ''}` +
+      (e.event !== undefined
+        ? ` — rejected with an ${e.event}`
+        : ` at ${e.stack || '?'} (${e.text})`),
+  )
+}
+
+/** `p`, or an error naming `what` after `ms`. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no result after ${ms} ms`)), ms)
+  })
+  return Promise.race([p, t]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Wait until the link between tabs `a` and `b` has settled: one WebRTC connection each way, an
+ * RTT measured on it, and no new connection in either tab, for `stableMs`. Returns the ms from
+ * the call until it looked settled, or null after `timeoutMs`.
+ *
+ * Why: right after the first direct connection appears, streams fail (the data channel closed
+ * under the stream, a TimeoutError after 10 s, once the A–B connection vanished): two tabs that
+ * dial each other at once get two WebRTC connections and close one (lib/mesh/node.ts), dials
+ * still in flight land later, the relayed signalling connection is closed.
+ */
+export async function settleLink(
+  a: Page,
+  b: Page,
+  aId: string,
+  bId: string,
+  opts: { stableMs: number; timeoutMs: number },
+): Promise<number | null> {
+  const settleStart = Date.now()
+  let stableSince: number | null = null
+  let lastCreated = ''
+  while (Date.now() - settleStart < opts.timeoutMs) {
+    const [sa, sb] = await Promise.all([readMeshState(a), readMeshState(b)])
+    const pinged = (st: MeshPageState | null, peer: string): boolean =>
+      st?.connections.some((c) => c.peerId === peer && c.rttMs !== null) === true
+    const created = `${sa?.connectionsCreated}/${sb?.connectionsCreated}`
+    const ok =
+      describeLink(sa, bId) === 'webrtc' &&
+      describeLink(sb, aId) === 'webrtc' &&
+      pinged(sa, bId) &&
+      pinged(sb, aId) &&
+      created === lastCreated
+    lastCreated = created
+    if (!ok) stableSince = null
+    else if (stableSince === null) stableSince = Date.now()
+    else if (Date.now() - stableSince >= opts.stableMs) return stableSince - settleStart
+    await sleep(250)
+  }
+  return null
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,15 +19,20 @@ import {
   busyPercent,
   checkOptions,
   cpuTimes,
+  describeLink,
+  inPage,
   intOption,
   percentile,
   progress,
+  readMeshState,
   relayHealth,
   round,
+  settleLink,
   sleep,
   startServer,
   launchBrowser,
   summarize,
+  withTimeout,
   type BenchOptions,
   type BenchReport,
   type BenchServer,
@@ -198,19 +203,6 @@ function goalCheck(goalMs: number, measured: number | null): GoalCheck {
   }
 }
 
-/** `window.hypermesh` as the bench reads it (lib/client/test-api.ts). */
-const READ_STATE = `(() => {
-  const h = window.hypermesh
-  if (h === undefined) return null
-  return {
-    peerId: h.peerId,
-    status: h.status,
-    joinMs: h.joinMs,
-    connectionsCreated: h.connectionsCreated,
-    connections: h.connections.map((c) => ({ peerId: c.peerId, transport: c.transport, rttMs: c.rttMs })),
-  }
-})()`
-
 /**
  * Installed before any page script: samples `window.hypermesh` every 50 ms and keeps when each
  * join milestone was first seen. Resolution: the 50 ms poll plus the store's ≤ 100 ms publishing
@@ -242,18 +234,6 @@ const READ_TIMELINE = `(() => {
     relayReached: t.relayReached ?? null,
   }
 })()`
-
-interface PageState {
-  peerId: string
-  status: string
-  joinMs: number | null
-  connectionsCreated: number
-  connections: { peerId: string; transport: string; rttMs: number | null }[]
-}
-
-async function readState(page: Page): Promise<PageState | null> {
-  return (await page.evaluate(READ_STATE)) as PageState | null
-}
 
 interface OpenTab {
   index: number
@@ -292,7 +272,7 @@ async function joinOneTab(
       timeout: Math.max(left, 1),
       polling: 250,
     })
-    tab.joinMs = (await readState(page))?.joinMs ?? null
+    tab.joinMs = (await readMeshState(page))?.joinMs ?? null
   } catch (err) {
     tab.error = (err as Error).message.split('\n')[0]
   }
@@ -342,7 +322,7 @@ async function runJoinVariant(
     // The mesh as it stands once every tab joined or gave up: who reached whom directly.
     await Promise.all(
       opened.map(async (o) => {
-        const s = await readState(o.page).catch(() => null)
+        const s = await readMeshState(o.page).catch(() => null)
         const r = results.find((x) => x.index === o.index)
         if (s === null || r === undefined) return
         r.statusAtEnd = s.status
@@ -535,44 +515,6 @@ const RAW_LIB = `(() => {
   }
 })()`
 
-/**
- * Evaluate a transfer in the page, catching its error there: the production bundle minifies error
- * classes, so the name, code and stack are collected in the page, where they still exist.
- */
-async function inPage(page: Page, call: string): Promise<TransferRun> {
-  const r = (await page.evaluate(
-    `(${call}).then((ok) => ({ ok }), (e) => ({ err: { name: e?.name, code: e?.code, message: e?.message, ` +
-      `cause: e?.cause === undefined ? undefined : String(e.cause?.message ?? e.cause), ` +
-      `stack: String(e?.stack ?? '').split('\\n').slice(1, 4).map((l) => l.trim()).join(' < '), ` +
-      `event: e instanceof Event ? e.type + ' event' + (e.error ? ': ' + e.error.name + ': ' + e.error.message + ` +
-      `(e.error.errorDetail ? ' (' + e.error.errorDetail + ')' : '') : '') : undefined, ` +
-      `text: String(e) } }))`,
-  )) as { ok: TransferRun } | { err: Record<string, string | undefined> }
-  if ('ok' in r) return r.ok
-  const e = r.err
-  throw new Error(
-    `${e.name ?? 'Error'}${e.code !== undefined ? ` [${e.code}]` : ''}: ${e.message ?? ''}` +
-      `${e.cause !== undefined ? ` (cause: ${e.cause})` : ''}` +
-      (e.event !== undefined
-        ? ` — rejected with an ${e.event}`
-        : ` at ${e.stack || '?'} (${e.text})`),
-  )
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result after ${ms} ms`)), ms)
-  })
-  return Promise.race([p, t]).finally(() => clearTimeout(timer))
-}
-
-function describeLink(s: PageState | null, peer: string): string {
-  if (s === null) return 'no state'
-  const c = s.connections.filter((x) => x.peerId === peer).map((x) => x.transport)
-  return c.length === 0 ? 'none' : c.join('+')
-}
-
 async function runThroughput(
   browser: Browser,
   server: BenchServer,
@@ -595,7 +537,7 @@ async function runThroughput(
       a.waitForFunction(ready, undefined, { timeout: 30_000, polling: 100 }),
       b.waitForFunction(ready, undefined, { timeout: 30_000, polling: 100 }),
     ])
-    const bId = (await readState(b))!.peerId
+    const bId = (await readMeshState(b))!.peerId
     try {
       await a.waitForFunction(
         `window.hypermesh.connections.some((c) => c.peerId === ${JSON.stringify(bId)} && c.transport === 'webrtc')`,
@@ -603,7 +545,7 @@ async function runThroughput(
         { timeout: 30_000, polling: 100 },
       )
     } catch {
-      const [sa, sb] = await Promise.all([readState(a), readState(b)])
+      const [sa, sb] = await Promise.all([readMeshState(a), readMeshState(b)])
       throw new Error(
         `throughput: tab A never got a direct WebRTC connection to tab B in 30 s ` +
           `(A status ${sa?.status}, A→B ${describeLink(sa, bId)}; B status ${sb?.status}, ` +
@@ -616,32 +558,11 @@ async function runThroughput(
     // once get two WebRTC connections and close one (lib/mesh/node.ts, dedupe), dials still in
     // flight land later, the relayed signalling connection is closed. Settled = one WebRTC
     // connection each way with a measured RTT, and neither tab opened a connection, for 3 s.
-    const aId = (await readState(a))!.peerId
-    const settle = async (): Promise<number | null> => {
-      const settleStart = Date.now()
-      let stableSince: number | null = null
-      let lastCreated = ''
-      while (Date.now() - settleStart < LINK_SETTLE_TIMEOUT_MS) {
-        const [sa, sb] = await Promise.all([readState(a), readState(b)])
-        const pinged = (st: PageState | null, peer: string): boolean =>
-          st?.connections.some((c) => c.peerId === peer && c.rttMs !== null) === true
-        const created = `${sa?.connectionsCreated}/${sb?.connectionsCreated}`
-        const ok =
-          describeLink(sa, bId) === 'webrtc' &&
-          describeLink(sb, aId) === 'webrtc' &&
-          pinged(sa, bId) &&
-          pinged(sb, aId) &&
-          created === lastCreated
-        lastCreated = created
-        if (!ok) stableSince = null
-        else if (stableSince === null) stableSince = Date.now()
-        else if (Date.now() - stableSince >= LINK_STABLE_MS) return stableSince - settleStart
-        await sleep(250)
-      }
-      return null
-    }
+    const aId = (await readMeshState(a))!.peerId
+    const settle = (): Promise<number | null> =>
+      settleLink(a, b, aId, bId, { stableMs: LINK_STABLE_MS, timeoutMs: LINK_SETTLE_TIMEOUT_MS })
     const settledMs = await settle()
-    const linkBefore = describeLink(await readState(a), bId)
+    const linkBefore = describeLink(await readMeshState(a), bId)
     progress(
       label,
       settledMs === null
@@ -676,17 +597,21 @@ async function runThroughput(
       {
         id: 'libp2p',
         label: 'libp2p stream A→B (/hypermesh/perf/1)',
-        go: () => inPage(a, `window.hypermeshBench.stream(${JSON.stringify(bId)}, ${opts.bytes})`),
+        go: () =>
+          inPage<TransferRun>(
+            a,
+            `window.hypermeshBench.stream(${JSON.stringify(bId)}, ${opts.bytes})`,
+          ),
       },
       {
         id: 'raw-page',
         label: 'raw RTCDataChannel, one page (reference)',
-        go: () => inPage(solo, rawCall),
+        go: () => inPage<TransferRun>(solo, rawCall),
       },
       {
         id: 'raw-tabs',
         label: 'raw RTCDataChannel A→B (baseline)',
-        go: () => inPage(a, rawCall),
+        go: () => inPage<TransferRun>(a, rawCall),
       },
     ]
     const results = new Map(
@@ -726,7 +651,7 @@ async function runThroughput(
           // Give the link the same chance to settle as before the first round; say so.
           if (v.id === 'libp2p') {
             const again = await settle()
-            const link = describeLink(await readState(a), bId)
+            const link = describeLink(await readMeshState(a), bId)
             resettles.push({ round: i + 1, settledMs: again, link })
             line.push(`link A→B now ${link}, settled ${again ?? 'never'} ms`)
           }
@@ -737,7 +662,7 @@ async function runThroughput(
         `throughput: round ${i + 1}/${total}${warm ? ' (warm-up)' : ''}: ${line.join(', ')}`,
       )
     }
-    const linkAfter = describeLink(await readState(a), bId)
+    const linkAfter = describeLink(await readMeshState(a), bId)
     const out: ThroughputVariant[] = variants.map((v) => {
       const r = results.get(v.id)!
       return {

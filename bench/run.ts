@@ -34,6 +34,7 @@ import { MESH_USAGE, runMeshBench } from './mesh'
 import { runTrustchainBench, TRUSTCHAIN_USAGE } from './trustchain'
 import { CONSENSUS_USAGE, runConsensusBench } from './consensus'
 import { MFN_USAGE, runMfnBench } from './mfn'
+import { ASSETS_USAGE, runAssetsBench } from './assets'
 
 /** One entry of the registry: add a bench by adding a key here. */
 export interface BenchEntry {
@@ -72,6 +73,12 @@ export const BENCHES: Record<string, BenchEntry> = {
       'MFN router vs P2C + peak-EWMA and other baselines in the queueing simulator: p50/p99/p99.9 with 95 % CIs, ablations, decision cost',
     usage: MFN_USAGE,
     run: runMfnBench,
+  },
+  assets: {
+    description:
+      'remote memory read/write latency and throughput between two tabs vs a raw libp2p stream; resource adapter measurement time per part',
+    usage: ASSETS_USAGE,
+    run: runAssetsBench,
   },
 }
 

@@ -100,6 +100,22 @@ test('assets: privacy settings through the card, and memory reached only with a 
         // The network asset's capacity is a measured goodput (a probe to a direct peer), so it
         // has a share to offer rather than "nothing measured".
         await expect(page.locator('input[data-testid="asset-share-network"]')).toBeVisible()
+        // The runtime publishes how long each part of its measurement took (bench/assets.ts).
+        const tookMs = await page.evaluate(
+          () =>
+            (
+              globalThis as {
+                __hypermeshAssets?: { get(): { tookMs: Record<string, number> | null } }
+              }
+            ).__hypermeshAssets?.get().tookMs ?? null,
+        )
+        expect(Object.keys(tookMs ?? {}).sort()).toEqual(
+          ['cpu', 'gpu', 'memory', 'network', 'storage', 'total'].sort(),
+        )
+        for (const ms of Object.values(tookMs ?? {})) expect(ms).toBeGreaterThanOrEqual(0)
+        expect(tookMs?.total).toBeGreaterThanOrEqual(
+          (tookMs?.cpu ?? Infinity) + (tookMs?.storage ?? Infinity),
+        )
       }
     })
 

@@ -15,6 +15,8 @@ export const options = {
     early: 'lib/client/early-entry.ts',
     trustchain: 'lib/client/trustchain-runtime.ts',
     assets: 'lib/client/assets-runtime.ts',
+    // What `npm run bench -- assets` runs in a tab (lib/client/bench-assets.ts): bench pages only.
+    'bench-assets': 'lib/client/bench-assets.ts',
     // The tab's consensus worker (ledger, consensus, IndexedDB): a bundle of its own, loaded with
     // `new Worker('/node/consensus-worker.js')` once the node has joined.
     'consensus-worker': 'workers/consensus.worker.ts',
@@ -41,6 +43,11 @@ export const options = {
         // own, started after the join; inlined it added 69 KiB to the script every join compiles.
         build.onResolve({ filter: /\/assets-runtime$/ }, () => ({
           path: './assets.js',
+          external: true,
+        }))
+        // Loaded by bench-api.ts on `?bench` pages only: no tab pays for the bench's code.
+        build.onResolve({ filter: /\/bench-assets$/ }, () => ({
+          path: './bench-assets.js',
           external: true,
         }))
       },

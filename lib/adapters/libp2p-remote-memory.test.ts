@@ -18,6 +18,7 @@ import {
   createRemoteMemoryServer,
   decodeResponse,
   encodeRead,
+  encodeResponse,
   type AuthorizeRequest,
   type AuthorizeVerdict,
   type RemoteMemoryRight,
@@ -313,6 +314,38 @@ describe('remote memory over real libp2p', () => {
       patient.stop()
       eager.stop()
       await carolServed.stop()
+      await carol.stop()
+    }
+  })
+
+  it('a request without an answer times out, and the client goes on with a new stream', async () => {
+    const carol = await startNode()
+    // Carol takes requests and never answers the first one on a stream.
+    let streams = 0
+    await carol.handle(REMOTE_MEMORY_PROTOCOL, (stream) => {
+      const first = streams++ === 0
+      const buffer = new Uint8ArrayList()
+      stream.addEventListener('message', (evt) => {
+        buffer.append(evt.data)
+        if (first || buffer.byteLength < FRAME_PREFIX_BYTES) return
+        const frame = buffer.subarray(0, FRAME_PREFIX_BYTES + buffer.getUint32(0))
+        buffer.consume(frame.length)
+        const id = new DataView(frame.buffer, frame.byteOffset).getUint32(6)
+        stream.send(encodeResponse({ requestId: id, ok: true, payload: new Uint8Array(2) }))
+      })
+    })
+    const quick = remoteMemoryClient(alice, { timeoutMs: 200 })
+    try {
+      await alice.dial(carol.getMultiaddrs()[0]!)
+      await expect(quick.read(carol.peerId, address, 0, 2, token())).rejects.toMatchObject({
+        name: 'TimeoutError',
+      })
+      expect(await quick.read(carol.peerId, address, 0, 2, token())).toEqual(new Uint8Array(2))
+      expect(streams).toBe(2)
+      // Its other lines are not affected.
+      expect(await quick.read(bob.peerId, address, 0, 2, token())).toHaveLength(2)
+    } finally {
+      quick.stop()
       await carol.stop()
     }
   })

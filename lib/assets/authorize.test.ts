@@ -98,4 +98,54 @@ describe('capability-backed remote memory (alice serves, bob holds a capability)
     }
     expect([...memory]).toEqual([...before])
   })
+
+  it('judges each request in full, also with a token it has seen before', async () => {
+    const token = encodeCapability(await grant({ length: 16, rights: RIGHT_READ }))
+    const read = (offset: number, tok: Uint8Array, peer = bob.peerId, requestId = 1) =>
+      call(encodeRead({ requestId, address: addressBytes, offset, length: 8, token: tok }), peer)
+    // The same token, many times: allowed within its range, refused outside it, for another
+    // peer and for a right it does not grant, whatever was decided before.
+    for (let i = 0; i < 3; i++) {
+      expect(read(0, token)).toMatchObject({ ok: true })
+      expect(read(8, token)).toMatchObject({ ok: true })
+      expect(read(12, token)).toMatchObject({ ok: false, code: 'CAPABILITY_OUT_OF_RANGE' })
+      expect(read(0, token, carol.peerId)).toMatchObject({
+        ok: false,
+        code: 'CAPABILITY_WRONG_GRANTEE',
+      })
+      expect(
+        call(
+          encodeWrite({
+            requestId: 2,
+            address: addressBytes,
+            offset: 0,
+            payload: new Uint8Array(4),
+            token,
+          }),
+        ),
+      ).toMatchObject({ ok: false, code: 'CAPABILITY_NO_RIGHT' })
+    }
+    // A token differing in one byte from one seen before is a token of its own: its signature
+    // no longer matches.
+    const forged = Uint8Array.from(token)
+    forged[forged.length - 1]! ^= 1
+    expect(read(0, forged)).toMatchObject({ ok: false, code: 'CAPABILITY_BAD_SIGNATURE' })
+    expect(read(0, token)).toMatchObject({ ok: true })
+    // Changing the caller's buffer after a request does not change what was remembered.
+    const reused = Uint8Array.from(token)
+    expect(read(0, reused)).toMatchObject({ ok: true })
+    reused.fill(0)
+    expect(read(0, reused)).toMatchObject({ ok: false, code: 'CAPABILITY_MALFORMED' })
+    expect(read(0, token)).toMatchObject({ ok: true })
+    // More tokens than it keeps: every one is still judged correctly when it comes back.
+    const many = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => grant({ offset: i, length: 8 }).then(encodeCapability)),
+    )
+    for (let round = 0; round < 2; round++) {
+      many.forEach((tok, i) => {
+        expect(read(i, tok)).toMatchObject({ ok: true })
+        expect(read(i + 1, tok)).toMatchObject({ ok: false, code: 'CAPABILITY_OUT_OF_RANGE' })
+      })
+    }
+  })
 })

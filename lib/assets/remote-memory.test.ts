@@ -252,6 +252,30 @@ describe('remote memory frames', () => {
     )
   })
 
+  it('decodes to copies by default, and to views of the frame with copy: false', () => {
+    const address = new Uint8Array(ADDRESS_BYTES).fill(3)
+    const token = Uint8Array.from([9, 8, 7])
+    const payload = Uint8Array.from([1, 2, 3, 4])
+    const frame = encodeWrite({ requestId: 5, address, offset: 0, payload, token })
+    const copied = decodeRequest(frame)
+    const viewed = decodeRequest(frame, { copy: false })
+    expect(viewed).toEqual(copied)
+    if (copied.op !== 'write' || viewed.op !== 'write') throw new Error('not a write')
+    for (const part of [copied.address, copied.token, copied.payload]) {
+      expect(part.buffer).not.toBe(frame.buffer)
+    }
+    for (const part of [viewed.address, viewed.token, viewed.payload]) {
+      expect(part.buffer).toBe(frame.buffer)
+    }
+    const response = encodeResponse({ requestId: 5, ok: true, payload })
+    const a = decodeResponse(response)
+    const b = decodeResponse(response, { copy: false })
+    expect(b).toEqual(a)
+    if (!a.ok || !b.ok) throw new Error('not ok')
+    expect(a.payload.buffer).not.toBe(response.buffer)
+    expect(b.payload.buffer).toBe(response.buffer)
+  })
+
   it('cuts long error messages on a character boundary', () => {
     const message = 'é'.repeat(MAX_ERROR_MESSAGE_BYTES)
     const decoded = decodeResponse(encodeResponse({ requestId: 1, ok: false, code: 'X', message }))

@@ -583,13 +583,23 @@ export function decodeRequestHeader(head: Uint8Array): RequestHeader {
   }
 }
 
+/** Options of {@link decodeRequest} and {@link decodeResponse}. */
+export interface DecodeOptions {
+  /**
+   * `true` (default): the result holds copies, independent of `frame`. `false`: views of
+   * `frame`, for a caller that owns the frame and will not change it while it uses the result
+   * (the server core and the libp2p client: a copy of a 1 MiB payload cost them 0.6 ms).
+   */
+  copy?: boolean
+}
+
 /**
  * Decode one complete request frame (prefix included, nothing after it). The result holds
- * copies, not views of `frame`.
+ * copies, not views of `frame`, unless `options.copy` is `false`.
  *
  * @throws {RemoteMemoryFrameError} for any input that is not exactly one valid request frame
  */
-export function decodeRequest(frame: Uint8Array): RemoteMemoryRequest {
+export function decodeRequest(frame: Uint8Array, options: DecodeOptions = {}): RemoteMemoryRequest {
   const header = decodeRequestHeader(frame)
   if (frame.length !== header.frameBytes) {
     throw new RemoteMemoryFrameError(
@@ -599,11 +609,16 @@ export function decodeRequest(frame: Uint8Array): RemoteMemoryRequest {
     )
   }
   const start = FRAME_PREFIX_BYTES + REQUEST_HEADER_BYTES
-  const address = frame.slice(10, 10 + ADDRESS_BYTES)
-  const token = frame.slice(start, start + header.tokenLength)
+  // Copies as plain Uint8Arrays: on a Node Buffer, slice() would be a view.
+  const part =
+    options.copy === false
+      ? (from: number, to?: number) => frame.subarray(from, to)
+      : (from: number, to?: number) => new Uint8Array(frame.subarray(from, to))
+  const address = part(10, 10 + ADDRESS_BYTES)
+  const token = part(start, start + header.tokenLength)
   const { requestId, offset, length } = header
   if (header.op === 'read') return { op: 'read', requestId, address, offset, length, token }
-  const payload = frame.slice(start + header.tokenLength)
+  const payload = part(start + header.tokenLength)
   if (header.op === 'write') return { op: 'write', requestId, address, offset, payload, token }
   let challenge: RetrievabilityChallenge
   try {
@@ -677,11 +692,15 @@ function responseFrame(requestId: number, status: number, rest: number): Uint8Ar
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
- * Decode one complete response frame (prefix included, nothing after it). The payload is a copy.
+ * Decode one complete response frame (prefix included, nothing after it). The payload is a copy,
+ * unless `options.copy` is `false` (then a view of `frame`).
  *
  * @throws {RemoteMemoryFrameError} for any input that is not exactly one valid response frame
  */
-export function decodeResponse(frame: Uint8Array): RemoteMemoryResponse {
+export function decodeResponse(
+  frame: Uint8Array,
+  options: DecodeOptions = {},
+): RemoteMemoryResponse {
   const fail = (code: RemoteMemoryFrameErrorCode, message: string) =>
     new RemoteMemoryFrameError(code, `decodeResponse: ${message}`)
   if (!(frame instanceof Uint8Array)) throw fail('MALFORMED_FRAME', 'expected bytes')
@@ -700,7 +719,13 @@ export function decodeResponse(frame: Uint8Array): RemoteMemoryResponse {
   const requestId = v.getUint32(5)
   const status = v.getUint8(9)
   let at = FRAME_PREFIX_BYTES + RESPONSE_HEADER_BYTES
-  if (status === STATUS_OK) return { requestId, ok: true, payload: frame.slice(at) }
+  if (status === STATUS_OK) {
+    return {
+      requestId,
+      ok: true,
+      payload: options.copy === false ? frame.subarray(at) : new Uint8Array(frame.subarray(at)),
+    }
+  }
   if (status !== STATUS_ERROR) throw fail('MALFORMED_FRAME', `unknown status ${status}`)
   if (at + 1 > total) throw fail('MALFORMED_FRAME', 'the error code is missing')
   const codeLength = v.getUint8(at++)
@@ -781,7 +806,8 @@ export interface RemoteMemoryServerComponents {
   assets(address: Uint8Array): RemoteMemoryAsset | null
   /**
    * Check a capability token (never empty: an empty token is refused before) for a request.
-   * `now` is {@link Clock.now} at the time of the request.
+   * `now` is {@link Clock.now} at the time of the request. The token is a view of the request
+   * frame, valid for the call: copy it to keep it.
    */
   authorize(token: Uint8Array, request: AuthorizeRequest, now: number): AuthorizeVerdict
   clock: Clock
@@ -908,7 +934,8 @@ export function createRemoteMemoryServer(
     handle(frame, remotePeer) {
       let request: RemoteMemoryRequest
       try {
-        request = decodeRequest(frame)
+        // Views: the frame is the server's own for this call, and the asset copies what it keeps.
+        request = decodeRequest(frame, { copy: false })
       } catch (err) {
         if (err instanceof RemoteMemoryFrameError) {
           return encodeResponse({

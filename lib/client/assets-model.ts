@@ -44,6 +44,7 @@ import {
   type PrivacyLevel,
   type PrivacySettings,
   type ResourceReasons,
+  type ResourceTimings,
   type Resources,
   type RetrievabilityRefusalCode,
 } from '@/lib/assets'
@@ -897,6 +898,11 @@ export interface AssetsView {
   ledger: string | null
   /** Why this tab has no GPU asset (no WebGPU adapter), or `null` when it has one or is not measured yet. */
   noGpu: string | null
+  /**
+   * How long each part of this tab's measurement took, in ms (`npm run bench -- assets` reads
+   * it); `null` until the measurement finished.
+   */
+  tookMs: ResourceTimings | null
 }
 
 /** The test API (`window.hypermeshAssets`) and the card's actions. */
@@ -957,6 +963,7 @@ export const WAITING_VIEW: AssetsView = Object.freeze({
   assets: [],
   ledger: null,
   noGpu: null,
+  tookMs: null,
 }) as AssetsView
 
 const GIB = 2 ** 30

@@ -415,6 +415,8 @@ export function startAssets(init: AssetsRuntimeInit): void {
       return memorySize()
     },
     read(offset, length) {
+      // A view where the bytes exist (the server copies it); zeros past what was ever written.
+      if (offset + length <= memory.length) return memory.subarray(offset, offset + length)
       const out = new Uint8Array(length)
       if (offset < memory.length) {
         out.set(memory.subarray(offset, Math.min(memory.length, offset + length)))
@@ -462,13 +464,17 @@ export function startAssets(init: AssetsRuntimeInit): void {
         }
   }
 
+  // Asked on every request: kept until the node's next change (node.state() built the whole
+  // state, relay check included, for each small read or write).
+  let direct: Set<string> | null = null
+  node.addEventListener('change', () => (direct = null))
   const directPeers = (): Set<string> =>
-    new Set(
+    (direct ??= new Set(
       node
         .state()
         .connections.filter((c) => c.transport === 'webrtc')
         .map((c) => c.peerId),
-    )
+    ))
 
   // Ed25519 by the project's rule, synchronously (the server's authorize port is synchronous).
   const keyChecks = new KeyCheckCache(256)
@@ -897,7 +903,7 @@ export function startAssets(init: AssetsRuntimeInit): void {
     } catch (err) {
       problems.set('serve', `The memory asset cannot be served: ${(err as Error).message}.`)
     }
-    set({ status: 'ready' })
+    set({ status: 'ready', tookMs: report.tookMs })
     publish()
     if (loaded.changed || shareChanged) await persist()
     setInterval(() => void syncLedger(), LEDGER_SYNC_PERIOD_MS)

@@ -1,6 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { handlePerf, measureStream } from '@/lib/mesh/perf'
 import type { MeshNode } from '@/lib/mesh/node'
+import type { AssetsBenchApi } from './bench-assets'
 
 /** `window.hypermeshBench`, present only on pages opened with `?bench` (npm run bench). */
 export interface HypermeshBenchApi {
@@ -16,6 +17,11 @@ export interface HypermeshBenchApi {
   ): Promise<{ pooledMs: number; committedMs: number; height: number }>
   /** Stake `credits` and wait until the stake transaction is committed. */
   stake(credits: string): Promise<{ committedMs: number; height: number }>
+  /**
+   * Remote memory against a raw stream, and the resource adapter's timings (bench-assets.ts, a
+   * bundle of its own); absent until it has loaded.
+   */
+  assets?: AssetsBenchApi
 }
 
 async function untilCommitted(
@@ -55,4 +61,7 @@ export async function exposeBenchApi(node: MeshNode): Promise<void> {
       return untilCommitted(txHash, t0)
     },
   }
+  // Its own bundle (scripts/build-node.mjs), loaded on bench pages only.
+  const { benchAssetsApi } = await import('./bench-assets')
+  window.hypermeshBench.assets = await benchAssetsApi(node)
 }
