@@ -211,6 +211,9 @@ interface Live {
   addressBytes: Uint8Array
 }
 
+/** How long an access waits for a direct link to the target's node before trying anyway, ms. */
+const REACH_TIMEOUT_MS = 10_000
+
 /**
  * Goodput of up to {@link GOODPUT_PROBE_PEERS} direct WebRTC links, bytes/s by peer ID: one
  * probe at a time (parallel probes would share the tab's uplink and each report a fraction).
@@ -613,7 +616,17 @@ export function startAssets(init: AssetsRuntimeInit): void {
     return resolveTarget(text, known)
   }
 
-  const remote = (): RemoteMemoryClient => (client ??= remoteMemoryClient(node.libp2p))
+  const client0 = (): RemoteMemoryClient => (client ??= remoteMemoryClient(node.libp2p))
+  /**
+   * The client, once a direct link to `peerId` is open: the remote memory protocol runs only on
+   * direct links, and the mesh may have closed or never made the one to this peer (a tab dialled
+   * by it knows no address to dial back with libp2p alone). A failed dial is left to the client,
+   * whose own attempt then fails with `UNREACHABLE` and the dial's reason.
+   */
+  const remote = async (peerId: string): Promise<RemoteMemoryClient> => {
+    await node.connect(peerId, { signal: AbortSignal.timeout(REACH_TIMEOUT_MS) }).catch(() => {})
+    return client0()
+  }
 
   const asAccessError = (err: unknown): Error => {
     if (err instanceof AssetAccessError) return err
@@ -636,7 +649,9 @@ export function startAssets(init: AssetsRuntimeInit): void {
     }
     try {
       return bytesToBase64(
-        await remote().read(peerId, encodeGlobalAddress(address), offset, length, token),
+        await (
+          await remote(peerId)
+        ).read(peerId, encodeGlobalAddress(address), offset, length, token),
       )
     } catch (err) {
       throw asAccessError(err)
@@ -654,7 +669,7 @@ export function startAssets(init: AssetsRuntimeInit): void {
       return
     }
     try {
-      await remote().write(peerId, encodeGlobalAddress(address), offset, bytes, token)
+      await (await remote(peerId)).write(peerId, encodeGlobalAddress(address), offset, bytes, token)
     } catch (err) {
       throw asAccessError(err)
     }
@@ -698,14 +713,9 @@ export function startAssets(init: AssetsRuntimeInit): void {
         if (own.prove === undefined) throw new AssetAccessError('PROOF_NOT_SUPPORTED')
         response = await own.prove(offset, size, challenge)
       } else {
-        response = await remote().prove(
-          peerId,
-          encodeGlobalAddress(address),
-          offset,
-          size,
-          challenge,
-          token,
-        )
+        response = await (
+          await remote(peerId)
+        ).prove(peerId, encodeGlobalAddress(address), offset, size, challenge, token)
       }
     } catch (err) {
       throw asAccessError(err)

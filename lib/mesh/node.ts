@@ -496,6 +496,28 @@ export class MeshNode extends EventTarget {
   }
 
   /**
+   * A direct link to `peerId` for a protocol that needs one (remote memory), when the mesh has
+   * none to it right now: a dial through the relay to its announced WebRTC address, outside the
+   * target count of direct peers (the link is kept or closed like any other). Resolves at once if
+   * a link is open.
+   *
+   * @throws {Error} no address of the peer was heard, the connection budget is spent, or the dial
+   *   failed
+   */
+  async connect(peerId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#directPeers().has(peerId)) return
+    const addrs = this.#candidates.get(peerId)?.addrs
+    if (addrs === undefined) throw new Error(`no dialable address of ${peerId} was heard`)
+    if (!this.#budget.canDial()) throw new Error('this tab has spent its WebRTC connection budget')
+    this.#budget.spend()
+    this.#dialStats.attempts++
+    await this.#c.libp2p.dial(addrs, {
+      signal: options.signal ?? AbortSignal.timeout(DIAL_TIMEOUT_MS),
+    })
+    this.#dialStats.succeeded++
+  }
+
+  /**
    * Do not dial `peerId` for `forMs` (it failed the TrustChain handshake, or refused ours): a
    * refused link is closed, and redialling it would only repeat the refusal.
    */
