@@ -831,54 +831,50 @@ function report(
     const calRows: (string | number)[][] = []
     const scoreMed = (xs: (number | null)[]): number =>
       med(xs.filter((x): x is number => x !== null))
-    if (browser !== null) {
-      const adapterMs = browser.runs.map((r) => r.tookMs.cpu)
-      const directMs = browser.direct.map((d) => d.totalMs)
-      const adapterScore = scoreMed(browser.runs.map((r) => r.cpuScore))
-      const directScore = scoreMed(browser.direct.map((d) => d.unitsPerSecond))
-      calRows.push(
+    /** The adapter's cpu part and the same calibration run directly, as two rows. */
+    const calibrationRows = (
+      platform: string,
+      adapterLabel: string,
+      baselineLabel: string,
+      m: {
+        runs: { tookMs: { cpu: number }; cpuScore: number | null }[]
+        direct: { totalMs: number; unitsPerSecond: number }[]
+      },
+    ): (string | number)[][] => {
+      const adapterMs = m.runs.map((r) => r.tookMs.cpu)
+      const directMs = m.direct.map((d) => d.totalMs)
+      const adapterScore = scoreMed(m.runs.map((r) => r.cpuScore))
+      const directScore = scoreMed(m.direct.map((d) => d.unitsPerSecond))
+      return [
         [
+          platform,
+          adapterLabel,
+          ...stat(adapterMs),
+          round(adapterScore, 1),
+          ms3(med(adapterMs) - med(directMs)),
+          ratio(adapterScore / directScore),
+        ],
+        [platform, baselineLabel, ...stat(directMs), round(directScore, 1), '', ''],
+      ]
+    }
+    if (browser !== null) {
+      calRows.push(
+        ...calibrationRows(
           'browser',
           'adapter: worker start + warm-up + measured phase',
-          ...stat(adapterMs),
-          round(adapterScore, 1),
-          ms3(med(adapterMs) - med(directMs)),
-          ratio(adapterScore / directScore),
-        ],
-        [
-          'browser',
           'baseline: calibrateCpu on the page thread',
-          ...stat(directMs),
-          round(directScore, 1),
-          '',
-          '',
-        ],
+          browser,
+        ),
       )
     }
-    {
-      const adapterMs = node.runs.map((r) => r.tookMs.cpu)
-      const directMs = node.direct.map((d) => d.totalMs)
-      const adapterScore = scoreMed(node.runs.map((r) => r.cpuScore))
-      const directScore = scoreMed(node.direct.map((d) => d.unitsPerSecond))
-      calRows.push(
-        [
-          'Node',
-          'adapter: 10 ms slices, event loop between them',
-          ...stat(adapterMs),
-          round(adapterScore, 1),
-          ms3(med(adapterMs) - med(directMs)),
-          ratio(adapterScore / directScore),
-        ],
-        [
-          'Node',
-          'baseline: calibrateCpu in one stretch',
-          ...stat(directMs),
-          round(directScore, 1),
-          '',
-          '',
-        ],
-      )
-    }
+    calRows.push(
+      ...calibrationRows(
+        'Node',
+        'adapter: 10 ms slices, event loop between them',
+        'baseline: calibrateCpu in one stretch',
+        node,
+      ),
+    )
     tables.push({
       title:
         'CPU calibration: the adapter’s cpu part against the same calibration run directly (50 ms warm-up + 250 ms measured)',
