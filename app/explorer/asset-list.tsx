@@ -113,51 +113,43 @@ export function AssetList({
       )}
 
       <div className="mt-3 flex flex-wrap items-center gap-x-4 gap-y-2 border-y border-slate-800 py-2">
-        <label className="flex items-center gap-2 text-xs text-slate-500">
-          type
-          <select
-            className={SELECT}
-            value={view.filter.type}
-            onChange={(e) => setFilter({ type: e.target.value as AssetFilter['type'] })}
-            data-testid="asset-filter-type"
-          >
-            <option value="all">all types ({rows.length})</option>
-            {EXPLORER_ASSET_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t} ({counts.type[t] ?? 0})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="flex items-center gap-2 text-xs text-slate-500">
-          privacy
-          <select
-            className={SELECT}
-            value={view.filter.level}
-            onChange={(e) => setFilter({ level: e.target.value as AssetFilter['level'] })}
-            data-testid="asset-filter-level"
-          >
-            <option value="all">all levels ({rows.length})</option>
-            {REGISTERED_LEVELS.map((l) => (
-              <option key={l} value={l}>
-                {l} ({counts.level[l] ?? 0})
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="flex items-center gap-2 text-xs text-slate-500">
-          online
-          <select
-            className={SELECT}
-            value={view.filter.online}
-            onChange={(e) => setFilter({ online: e.target.value as AssetFilter['online'] })}
-            data-testid="asset-filter-online"
-          >
-            <option value="all">online or not ({rows.length})</option>
-            <option value="online">online ({counts.online})</option>
-            <option value="offline">offline ({counts.offline})</option>
-          </select>
-        </label>
+        <FilterSelect
+          label="type"
+          value={view.filter.type}
+          onChange={(v) => setFilter({ type: v as AssetFilter['type'] })}
+          testId="asset-filter-type"
+          options={[
+            ['all', `all types (${rows.length})`],
+            ...EXPLORER_ASSET_TYPES.map((t): [string, string] => [
+              t,
+              `${t} (${counts.type[t] ?? 0})`,
+            ]),
+          ]}
+        />
+        <FilterSelect
+          label="privacy"
+          value={view.filter.level}
+          onChange={(v) => setFilter({ level: v as AssetFilter['level'] })}
+          testId="asset-filter-level"
+          options={[
+            ['all', `all levels (${rows.length})`],
+            ...REGISTERED_LEVELS.map((l): [string, string] => [
+              l,
+              `${l} (${counts.level[l] ?? 0})`,
+            ]),
+          ]}
+        />
+        <FilterSelect
+          label="online"
+          value={view.filter.online}
+          onChange={(v) => setFilter({ online: v as AssetFilter['online'] })}
+          testId="asset-filter-online"
+          options={[
+            ['all', `online or not (${rows.length})`],
+            ['online', `online (${counts.online})`],
+            ['offline', `offline (${counts.offline})`],
+          ]}
+        />
         {filtered && (
           <button
             type="button"
@@ -219,5 +211,38 @@ export function AssetList({
         </p>
       )}
     </div>
+  )
+}
+
+/** One labelled filter of the list: `options` are [value, text] pairs. */
+function FilterSelect({
+  label,
+  value,
+  onChange,
+  testId,
+  options,
+}: {
+  label: string
+  value: string
+  onChange: (value: string) => void
+  testId: string
+  options: readonly (readonly [string, string])[]
+}) {
+  return (
+    <label className="flex items-center gap-2 text-xs text-slate-500">
+      {label}
+      <select
+        className={SELECT}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        data-testid={testId}
+      >
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
   )
 }
