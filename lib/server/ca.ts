@@ -14,7 +14,9 @@ import {
   KeyUsageFlags,
   KeyUsagesExtension,
   SubjectKeyIdentifierExtension,
+  Name,
   X509CertificateGenerator,
+  type JsonAttributeObject,
 } from '@peculiar/x509'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import {
@@ -213,11 +215,16 @@ export async function createRootCertificate(
   // Top bit clear: a positive INTEGER. Next bit set: no leading zero byte, which @peculiar/x509
   // would keep and so emit a non-minimal INTEGER.
   serial[0] = (serial[0]! & 0x7f) | 0x40
+  const commonName: JsonAttributeObject = Name.isPrintableString(name)
+    ? { printableString: name }
+    : { utf8String: name }
   const cert = await X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: toHex(serial),
-      // JSON form rather than a DN string, so the caller's name needs no RFC 4514 escaping.
-      name: [{ CN: [name] }],
+      // JSON form with the string type named, so the caller's name is taken as it is: given a
+      // bare string, @peculiar/x509 strips a quoted part (`a"b"c` becomes `b`), throws on `""`,
+      // and reads a leading '#' as hex DER. PrintableString when the name fits it, as before.
+      name: new Name([{ CN: [commonName] }]),
       notBefore: new Date(notBefore),
       notAfter: new Date(notAfter),
       signingAlgorithm: { name: 'Ed25519' },
