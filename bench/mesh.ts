@@ -120,7 +120,7 @@ export interface JoinTab {
   statusAtEnd: string | null
   webrtcPeersAtEnd: number | null
   relayPeersAtEnd: number | null
-  /** Where the time went, ms from the page time origin (null: not reached). See TIMELINE_SCRIPT. */
+  /** Where the time went, ms from the page time origin (null: not reached). See READ_TIMELINE. */
   phases: JoinPhases | null
   error?: string
 }
@@ -129,11 +129,11 @@ export interface JoinTab {
 export interface JoinPhases {
   /** DOMContentLoaded finished (navigation timing). */
   domContentLoaded: number | null
-  /** The node's boot began: `window.hypermesh` appeared. */
+  /** The node's boot began (mark `hypermesh:boot`). */
   bootStarted: number | null
-  /** libp2p started: the tab has its peer ID. */
+  /** libp2p started: the tab has its peer ID (mark `hypermesh:libp2p`). */
   libp2pStarted: number | null
-  /** The relay was reached (status relay-only or direct). */
+  /** The relay connection opened (mark `hypermesh:relay`). */
   relayReached: number | null
 }
 
@@ -204,34 +204,20 @@ function goalCheck(goalMs: number, measured: number | null): GoalCheck {
 }
 
 /**
- * Installed before any page script: samples `window.hypermesh` every 50 ms and keeps when each
- * join milestone was first seen. Resolution: the 50 ms poll plus the store's ≤ 100 ms publishing
- * delay (lib/client/node-runtime.ts) — good enough to say where seconds go; `joinMs` itself is exact.
+ * The page's own marks (lib/client/node-runtime.ts: `performance.mark('hypermesh:…')`), exact to
+ * the millisecond: when the node's boot began, libp2p ran, the relay connection opened.
  */
-const TIMELINE_SCRIPT = `(() => {
-  const t = { bootStarted: null, libp2pStarted: null, relayReached: null }
-  window.__benchTimeline = t
-  const iv = setInterval(() => {
-    const h = window.hypermesh
-    if (h === undefined) return
-    const now = Math.round(performance.now())
-    if (t.bootStarted === null) t.bootStarted = now
-    if (t.libp2pStarted === null && h.peerId !== '') t.libp2pStarted = now
-    if (t.relayReached === null && (h.status === 'relay-only' || h.status === 'direct')) {
-      t.relayReached = now
-      clearInterval(iv)
-    }
-  }, 50)
-})()`
-
 const READ_TIMELINE = `(() => {
   const nav = performance.getEntriesByType('navigation')[0]
-  const t = window.__benchTimeline ?? {}
+  const mark = (name) => {
+    const m = performance.getEntriesByName('hypermesh:' + name, 'mark')[0]
+    return m === undefined ? null : Math.round(m.startTime)
+  }
   return {
     domContentLoaded: nav === undefined ? null : Math.round(nav.domContentLoadedEventEnd),
-    bootStarted: t.bootStarted ?? null,
-    libp2pStarted: t.libp2pStarted ?? null,
-    relayReached: t.relayReached ?? null,
+    bootStarted: mark('boot'),
+    libp2pStarted: mark('libp2p'),
+    relayReached: mark('relay'),
   }
 })()`
 
@@ -241,16 +227,47 @@ interface OpenTab {
   page: Page
 }
 
-/** Open `url` in a fresh context and wait for its `joinMs` (or the timeout, counted from the open). */
+/**
+ * Open one window per tab (its own context, at about:blank) and let the browser finish setting
+ * them up before the variant starts. A new Chromium window builds its own UI first — in Chromium
+ * 156 a WebUI omnibox popup in a renderer of its own, ~0.7 CPU-s on the bench machine — which is
+ * the browser's work, done before anyone types an address; opened together with the page, it
+ * landed on the join it is not part of. The join clock starts at the navigation (page time origin).
+ */
+async function openWindows(browser: Browser, count: number): Promise<OpenTab[]> {
+  const windows: OpenTab[] = []
+  for (let i = 0; i < count; i++) {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    windows.push({ index: i + 1, context, page })
+  }
+  await waitForQuietCpu(WINDOW_SETTLE_MAX_MS)
+  return windows
+}
+
+/** Most time to wait for the browser to finish setting up new windows. */
+const WINDOW_SETTLE_MAX_MS = 30_000
+
+/** Wait until the machine is mostly idle (≤ 25 % busy over 1 s), at most `maxMs`. */
+async function waitForQuietCpu(maxMs: number): Promise<void> {
+  const until = Date.now() + maxMs
+  while (Date.now() < until) {
+    const a = cpuTimes()
+    await sleep(1_000)
+    const busy = busyPercent(a, cpuTimes())
+    if (busy === null || busy <= 25) return
+  }
+}
+
+/** Navigate a pre-opened window to `url` and wait for its `joinMs` (or the timeout, counted from the navigation). */
 async function joinOneTab(
-  browser: Browser,
+  window: OpenTab,
   url: string,
-  index: number,
   variantStart: number,
   timeoutMs: number,
-  opened: OpenTab[],
 ): Promise<JoinTab> {
   const openedAt = Date.now()
+  const { index, page } = window
   const tab: JoinTab = {
     index,
     openedAtMs: openedAt - variantStart,
@@ -261,10 +278,6 @@ async function joinOneTab(
     phases: null,
   }
   try {
-    const context = await browser.newContext()
-    await context.addInitScript(TIMELINE_SCRIPT)
-    const page = await context.newPage()
-    opened.push({ index, context, page })
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs })
     const left = timeoutMs - (Date.now() - openedAt)
     // Polled inside the page (no CDP round trip per poll); the figure itself is the page's own.
@@ -293,7 +306,7 @@ async function runJoinVariant(
     label,
     `join/${variant}: opening ${tabs} tabs${variant === 'paced' ? `, one every ${paceMs} ms` : variant === 'burst' ? ' at once' : variant === 'settled' ? `, each ${settleMs} ms after the previous joined` : ', each after the previous joined'}`,
   )
-  const opened: OpenTab[] = []
+  const opened = await openWindows(browser, tabs)
   const url = `${server.baseUrl}/`
   const start = Date.now()
   const cpu0 = cpuTimes()
@@ -315,7 +328,7 @@ async function runJoinVariant(
         const wait = due - Date.now()
         if (wait > 0) await sleep(wait)
       }
-      pending.push(joinOneTab(browser, url, i + 1, start, timeoutMs, opened))
+      pending.push(joinOneTab(opened[i]!, url, start, timeoutMs))
     }
     const results = await Promise.all(pending)
     const cpuBusyPct = busyPercent(cpu0, cpuTimes())
@@ -846,14 +859,14 @@ function report(
     })
     const milestones: [keyof JoinPhases | 'joinMs', string][] = [
       ['domContentLoaded', 'DOMContentLoaded'],
-      ['bootStarted', 'node boot began (window.hypermesh)'],
+      ['bootStarted', 'node boot began'],
       ['libp2pStarted', 'libp2p started (peer ID)'],
-      ['relayReached', 'relay reached'],
+      ['relayReached', 'relay connection open'],
       ['joinMs', 'first direct WebRTC peer (joinMs)'],
     ]
     tables.push({
       title:
-        'Where the join time goes: ms from page time origin, over the tabs that joined (milestones lag ≤ 150 ms: 50 ms sampling + store publish delay; joinMs exact)',
+        "Where the join time goes: ms from page time origin, over the tabs that joined (the page's own performance marks)",
       headers: ['variant', 'milestone', 'p50 ms', 'max ms'],
       rows: joins.flatMap((v) =>
         milestones.map(([key, name]) => {
@@ -922,6 +935,7 @@ function report(
     notes.push(
       `Percentiles are nearest-rank over all tabs (failures count as slower than any join, timeout ${cfg.joinTimeoutMs} ms); with ≤ 20 tabs p95 is the maximum.`,
       'Each join variant runs on a fresh server (relay reservations of closed tabs would otherwise be handed out as dial candidates).',
+      "Each tab's window (own context, at about:blank) is opened before its variant starts and the browser's own set-up of it (its UI renderers) left to finish; the join clock starts at the navigation.",
     )
   }
   if (throughput !== null) {

@@ -132,10 +132,6 @@ async function boot(): Promise<MeshNode> {
     publish()
   })
   await guard.start()
-  // Get the certificate soon even before the first direct link asks for it, but after the join.
-  setTimeout(() => {
-    void trustchain().then((t) => t.client.start().catch(() => undefined))
-  }, 1_500)
   let trustState: Partial<MeshSnapshot> = {}
   const refreshTrust = (): void => {
     const verdicts: MeshSnapshot['verdicts'] = {}
@@ -185,11 +181,21 @@ async function boot(): Promise<MeshNode> {
   await node.start()
   publish()
   registerMfn(node)
+  // Work that follows the join waits for it: on a busy machine a join takes seconds, and a
+  // certificate request, the assets bundle or the ledger's worker started on a timer from boot
+  // would compete with the join's own handshakes for the same cores. A tab that stays alone still
+  // gets them, POST_JOIN_FALLBACK_MS after its node started.
+  // The certificate: as soon as the node has joined (its first link's handshake wants it).
+  afterJoin(node, 0, () => {
+    void trustchain().then((t) => t.client.start().catch(() => undefined))
+  })
   // This tab's assets (lib/client/assets-runtime.ts): measured a few seconds after the join, then
   // offered under the owner's privacy settings.
-  void import('./assets-runtime').then((m) => m.startAssets({ node, privateKey, slot }))
-  // The ledger (consensus worker) starts 2 s after the node has joined, or after 5 s (a lone tab with
-  // only the server's anchor validator still gets its chain): it stays off the join path.
+  afterJoin(node, 500, () => {
+    void import('./assets-runtime').then((m) => m.startAssets({ node, privateKey, slot }))
+  })
+  // The ledger (consensus worker) starts 2 s after the node has joined, or after 5 s alone (a lone
+  // tab with only the server's anchor validator still gets its chain).
   let chainStarted = false
   const startLedger = () => {
     if (chainStarted) return
@@ -219,15 +225,35 @@ async function boot(): Promise<MeshNode> {
       }),
     )
   }
-  const onJoined = () => {
-    if (node.state().firstDirectAt === null) return
-    node.removeEventListener('change', onJoined)
-    setTimeout(startLedger, 2_000)
-  }
-  node.addEventListener('change', onJoined)
-  setTimeout(startLedger, 5_000)
+  afterJoin(node, 2_000, startLedger)
   if (new URLSearchParams(location.search).has('bench')) await exposeBenchApi(node)
   return node
+}
+
+/** A tab that never joins starts its post-join work this long after its node started. */
+const POST_JOIN_FALLBACK_MS = 5_000
+
+/**
+ * Run `fn` once, `delayMs` after the node's first direct link — or POST_JOIN_FALLBACK_MS after
+ * this call if the node has not joined by then (a lone tab).
+ */
+function afterJoin(node: MeshNode, delayMs: number, fn: () => void): void {
+  let done = false
+  const run = () => {
+    if (done) return
+    done = true
+    node.removeEventListener('change', onChange)
+    clearTimeout(fallback)
+    fn()
+  }
+  const onChange = () => {
+    if (node.state().firstDirectAt === null) return
+    node.removeEventListener('change', onChange)
+    setTimeout(run, delayMs)
+  }
+  const fallback = setTimeout(run, POST_JOIN_FALLBACK_MS)
+  node.addEventListener('change', onChange)
+  onChange()
 }
 
 /** Per-tab tuning from the URL (`?peers=16&target=6`), for experiments and load tests. */

@@ -62,7 +62,11 @@ export async function createMeshLibp2p(init: MeshLibp2pInit): Promise<Libp2p<Mes
       inboundUpgradeTimeout: 20_000,
     },
     services: {
-      identify: identify(),
+      // Not over relayed links: between two nodes they only carry the WebRTC signalling of a dial
+      // and close once the direct link is up (which runs identify itself). On a busy machine the
+      // exchange (addresses, a signed peer record each way, peer-store writes) sat in the middle of
+      // every dial, on both sides. The relay server's own link is a WebSocket, not limited.
+      identify: identify({ runOnLimitedConnection: false }),
       ping: ping(),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
