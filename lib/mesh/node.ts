@@ -89,7 +89,7 @@ const MAINTAIN_INTERVAL_MS = 1_000
 const MAX_PARALLEL_DIALS = 2
 /** A node without any direct link may run this many dials, one more every DIAL_STAGGER_MS. */
 const MAX_PARALLEL_DIALS_ALONE = 5
-const DIAL_STAGGER_MS = 1_500
+const DIAL_STAGGER_MS = 700
 /** A dial that has not finished by then is abandoned (see libp2p-config.ts on why it is long). */
 const DIAL_TIMEOUT_MS = 15_000
 /** Wait before closing the relayed signalling link once a direct link is up. */
@@ -546,7 +546,9 @@ export class MeshNode extends EventTarget {
     const direct = this.#directPeers()
     // A few dials at a time: every WebRTC handshake costs CPU, and a tab that opens many at once
     // on a busy machine gets none of them done in time.
-    let slots = MAX_PARALLEL_DIALS - this.#dialing.size
+    // Alone, one dial at a time: the first link comes soonest when the newcomer's CPU goes to one
+    // handshake (two noise handshakes and two peer connections at once finished together, later).
+    let slots = (direct.size === 0 ? 1 : MAX_PARALLEL_DIALS) - this.#dialing.size
     if (direct.size === 0 && slots <= 0 && this.#dialing.size < MAX_PARALLEL_DIALS_ALONE) {
       // Alone, with every pending dial slow (a busy or vanished peer): start one more, staggered,
       // rather than wait out a 20 s timeout with no link at all.
@@ -647,6 +649,8 @@ export class MeshNode extends EventTarget {
     this.#budget.spend()
     this.#dialStats.attempts++
     const started = this.#c.clock.now()
+    // Alone, a slow dial gets a second one beside it after DIAL_STAGGER_MS, not at the next tick.
+    if (this.#directPeers().size === 0) this.#later(DIAL_STAGGER_MS, () => this.#maintain())
     try {
       await this.#c.libp2p.dial(addrs, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
       this.#dialStats.succeeded++
