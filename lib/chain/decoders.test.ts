@@ -83,6 +83,16 @@ describe('chain decoders under fuzzing', () => {
     )
   })
 
+  it('decodeProofOfState: a bundle without its tx field is a typed error (found by the fuzzer)', () => {
+    // seed -1022736601: a mutation renamed the key "tx" (to ";x"), leaving the field absent.
+    const bytes = Buffer.from(
+      'a761636e68797065726d6573682d66757a7a616681a3616b6a6163636f756e742f3030617381582000000000000000000000000000000000000000000000000000000000000000006176410961684301020361760162636d81a2616b58200707070707070707070707070707070707070707070707070707070707070707617003623b78a461624101616900616e016170806463657274420405',
+      'hex',
+    )
+    expect(() => decodeProofOfState(new Uint8Array(bytes))).toThrow(ProofOfStateDecodeError)
+    expect(() => decodeProofOfState(new Uint8Array(bytes))).toThrow(/bad transaction/)
+  })
+
   it('decodeProofOfState and verifyProofOfState: typed error or a report, never a crash', () => {
     const valid = encodeProofOfState(sample)
     expect(decodeProofOfState(valid).chainId).toBe('hypermesh-fuzz')

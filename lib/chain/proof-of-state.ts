@@ -194,6 +194,8 @@ export function decodeProofOfState(bytes: Uint8Array): ProofOfState {
   })
   let tx: ProofOfState['tx'] = null
   if (m.tx !== null) {
+    // Absent (undefined) or not a map is as bad as a map with wrong fields.
+    if (typeof m.tx !== 'object') fail('bad transaction')
     const t = m.tx as { b?: unknown; i?: unknown; n?: unknown; p?: unknown }
     if (!isBytes(t.b) || !isUint(t.i) || !isUint(t.n) || t.i >= t.n || !Array.isArray(t.p)) {
       fail('bad transaction')
