@@ -164,16 +164,20 @@ async function boot(): Promise<MeshNode> {
     }
   }
 
+  // Each mark once (a flag, not a lookup in the performance timeline: change events are frequent).
+  let markedRelay = false
+  let markedDirect = false
   node.addEventListener('change', () => {
-    const st = node.state()
-    if (st.relayConnected && performance.getEntriesByName('hypermesh:relay').length === 0) {
-      performance.mark('hypermesh:relay')
-    }
-    if (
-      st.firstDirectAt !== null &&
-      performance.getEntriesByName('hypermesh:direct').length === 0
-    ) {
-      performance.mark('hypermesh:direct')
+    if (!markedRelay || !markedDirect) {
+      const st = node.state()
+      if (!markedRelay && st.relayConnected) {
+        markedRelay = true
+        performance.mark('hypermesh:relay')
+      }
+      if (!markedDirect && st.firstDirectAt !== null) {
+        markedDirect = true
+        performance.mark('hypermesh:direct')
+      }
     }
     publish()
   })
